@@ -1,0 +1,345 @@
+"""Load and validate the declarative controls: catalog items, checks and profile parameters.
+
+`load(root)` returns a Catalog or raises LintErrors listing every problem as `file:line: message`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assess import model
+from assess.errors import InputError, LintErrors
+from assess.model import Check, Convention, Item, Remediation
+from assess.rules import Group, Leaf, parse_rule
+from assess.schema import Field, Problems, check_mapping
+from assess.yamlio import Node, load_file, plain
+
+CATALOG_ID = "gbt22239-2019-level3-general"
+_ID = re.compile(r"^L3-[A-Z]{3}[1-5]-\d{2}$")
+_CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+def default_root() -> Path:
+    """The controls shipped with assess (installed, or next to the source tree)."""
+    import assess
+
+    here = Path(assess.__file__).resolve().parent
+    for candidate in (here / "controls", here.parent / "controls"):
+        if (candidate / "catalog").is_dir():
+            return candidate
+    raise InputError("the shipped controls directory is missing; reinstall assess", str(here))
+
+
+@dataclass
+class ClassInfo:
+    code: str
+    name: str
+    name_en: str
+    clause: str
+    category: str
+    extension: str
+
+
+@dataclass
+class Parameter:
+    name: str
+    default: Any
+    description: str
+    file: str = ""
+    line: int = 0
+
+
+@dataclass
+class Catalog:
+    root: Path
+    items: dict[str, Item]
+    checks: dict[str, Check]
+    classes: dict[str, ClassInfo]
+    parameters: dict[str, Parameter]
+    sha256: str
+    id: str = CATALOG_ID
+    by_item: dict[tuple[str, str], list[Check]] = field(default_factory=dict)
+
+    def checks_for(self, item_id: str, object_type: str) -> list[Check]:
+        return self.by_item.get((item_id, object_type), [])
+
+    def object_types_with_checks(self, item_id: str) -> list[str]:
+        return sorted({t for (i, t) in self.by_item if i == item_id})
+
+
+_CLASS_SPEC = {
+    "code": Field(str), "name": Field(str), "name_en": Field(str), "clause": Field(str),
+    "category": Field(str, choices=("technical", "management")),
+    "extension": Field(str, choices=("general", "cloud", "mobile", "iot", "ics")),
+    "note": Field(str, required=False),
+}
+_CP_SPEC = {"clause": Field(str), "name": Field(str), "name_en": Field(str), "items": Field(list)}
+_ITEM_SPEC = {
+    "id": Field(str, check=lambda v: None if _ID.match(v) else "must look like L3-CES1-01"),
+    "letter": Field(str, check=lambda v: None if re.fullmatch(r"[a-z]", v) else "must be one letter a-z"),
+    "requirement": Field(str), "summary": Field(str),
+    "weight": Field(float, check=lambda v: None if v in model.WEIGHTS else "must be 1.0, 0.7 or 0.4"),
+    "methods": Field(list, choices=tuple(model.METHODS)),
+    "automation": Field(str, choices=model.AUTOMATION),
+    "objects": Field(list, choices=model.OBJECT_TYPES),
+    "conventions": Field(dict, required=False),
+    "interview": Field(dict),
+    "note": Field(str, required=False),
+}
+_INTERVIEW_SPEC = {"questions": Field(list), "documents": Field(list)}
+_CONVENTION_SPEC = {"verdict": Field(str, choices=("pass", "na")), "reason": Field(str)}
+_CHECKS_FILE_SPEC = {"object_type": Field(str, choices=model.OBJECT_TYPES), "checks": Field(list),
+                     "note": Field(str, required=False)}
+_CHECK_SPEC = {
+    "id": Field(str, check=lambda v: None if _CHECK_ID.match(v) else "must be lower-case words joined by . _ -"),
+    "items": Field(list), "title": Field(str), "title_en": Field(str),
+    "fact": Field(str, required=False), "rule": Field(dict),
+    "applies_when": Field(dict, required=False), "na_reason": Field(str, required=False),
+    "engines": Field(list, required=False), "references": Field(list, required=False),
+    "remediation": Field(dict),
+}
+_REMEDIATION_SPEC = {"text": Field(str), "text_en": Field(str, required=False), "command": Field(str, required=False),
+                     "disruption": Field(str, choices=model.DISRUPTION, required=False)}
+_PARAMS_FILE_SPEC = {"parameters": Field(dict)}
+_PARAM_SPEC = {"default": Field((str, int, float, bool, list)), "description": Field(str)}
+
+
+def _files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _load(path: Path, problems: Problems) -> Any:
+    try:
+        return load_file(path)
+    except InputError as exc:
+        problems.append(str(exc) if exc.line else f"{path}:1: {exc.message}")
+        return None
+
+
+def _digest(root: Path, paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        name = p.relative_to(root) if p.is_relative_to(root) else Path("extra") / p.name
+        h.update(str(name).encode() + b"\0")
+        h.update(p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def load(root: Path | None = None, extra: list[Path] | None = None) -> Catalog:
+    """Load the controls under `root` (default: the shipped ones); raise LintErrors on any problem."""
+    catalog, problems = load_with_problems(root, extra)
+    if problems:
+        raise LintErrors(list(problems))
+    assert catalog is not None
+    return catalog
+
+
+def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
+                       ) -> tuple[Catalog | None, Problems]:
+    root = Path(root) if root else default_root()
+    problems = Problems()
+    if not root.is_dir():
+        problems.add(str(root), 1, "controls directory not found")
+        return None, problems
+    catalog_files = _files(root / "catalog")
+    check_files = _files(root / "checks")
+    param_files = _files(root / "parameters")
+    for path in extra or []:
+        kind = _kind_of(path)
+        {"catalog": catalog_files, "checks": check_files, "parameters": param_files}.get(kind, check_files).append(path)
+    if not catalog_files:
+        problems.add(str(root / "catalog"), 1, "no catalog files (*.yaml) found")
+    items: dict[str, Item] = {}
+    classes: dict[str, ClassInfo] = {}
+    for path in catalog_files:
+        _load_catalog_file(path, _load(path, problems), items, classes, problems)
+    parameters: dict[str, Parameter] = {}
+    for path in param_files:
+        _load_parameters(path, _load(path, problems), parameters, problems)
+    checks: dict[str, Check] = {}
+    for path in check_files:
+        _load_checks_file(path, _load(path, problems), items, parameters, checks, problems)
+    by_item: dict[tuple[str, str], list[Check]] = {}
+    for check in checks.values():
+        for item_id in check.items:
+            by_item.setdefault((item_id, check.object_type), []).append(check)
+    for item in items.values():
+        if item.automation != "manual" and not any(i == item.id for (i, _t) in by_item):
+            problems.add(item.file, item.line, f"item {item.id} is '{item.automation}' but no check feeds it")
+    digest = "" if problems else _digest(root, catalog_files + check_files + param_files)
+    catalog = Catalog(root, items, checks, classes, parameters, digest, by_item=by_item)
+    return catalog, problems
+
+
+def _kind_of(path: Path) -> str:
+    try:
+        data = load_file(path)
+    except InputError:
+        return "checks"
+    if isinstance(data, dict):
+        if "control_points" in data:
+            return "catalog"
+        if "parameters" in data and "checks" not in data:
+            return "parameters"
+    return "checks"
+
+
+def _load_catalog_file(path: Path, data: Any, items: dict[str, Item], classes: dict[str, ClassInfo],
+                       problems: Problems) -> None:
+    if data is None:
+        return
+    f = str(path)
+    if not check_mapping(data, {"class": Field(dict), "control_points": Field(list)}, "catalog file", problems, f):
+        return
+    cls = data.get("class")
+    if not isinstance(cls, dict) or not check_mapping(cls, _CLASS_SPEC, "class", problems, f):
+        return
+    info = ClassInfo(cls["code"], cls["name"], cls["name_en"], cls["clause"], cls["category"], cls["extension"])
+    if info.code in classes:
+        problems.at(cls, "code", f"class {info.code} is defined twice", f)
+    classes[info.code] = info
+    ext_digit = {"general": "1", "cloud": "2", "mobile": "3", "iot": "4", "ics": "5"}[info.extension]
+    for cp in data.get("control_points") or []:
+        if not check_mapping(cp, _CP_SPEC, "control point", problems, f):
+            continue
+        if not str(cp["clause"]).startswith(info.clause + "."):
+            problems.at(cp, "clause", f"control point clause {cp['clause']} is not under {info.clause}", f)
+        for node in cp.get("items") or []:
+            item = _item(node, info, cp, ext_digit, problems, f)
+            if item is None:
+                continue
+            if item.id in items:
+                problems.at(node, "id", f"duplicate item id {item.id} (first at {items[item.id].file}:"
+                                        f"{items[item.id].line})", f)
+                continue
+            items[item.id] = item
+
+
+def _item(node: Any, info: ClassInfo, cp: Node, ext_digit: str, problems: Problems, f: str) -> Item | None:
+    before = len(problems)
+    if not check_mapping(node, _ITEM_SPEC, "item", problems, f):
+        return None
+    prefix = f"L3-{info.code}{ext_digit}-"
+    if isinstance(node.get("id"), str) and not node["id"].startswith(prefix):
+        problems.at(node, "id", f"item id {node['id']} does not belong to class {info.code} ({prefix}nn)", f)
+    conventions: dict[str, Convention] = {}
+    for key, conv in (node.get("conventions") or {}).items():
+        otype, _, engine = str(key).partition(":")
+        if otype not in model.OBJECT_TYPES:
+            problems.at(node["conventions"], key, f"convention for unknown object type '{otype}'", f)
+            continue
+        if engine and engine not in model.ENGINES.get(otype, ()):
+            problems.at(node["conventions"], key, f"unknown engine '{engine}' for {otype}", f)
+            continue
+        if check_mapping(conv, _CONVENTION_SPEC, f"convention {key}", problems, f):
+            conventions[key] = Convention(conv["verdict"], conv["reason"])
+    interview = node.get("interview")
+    if isinstance(interview, dict) and check_mapping(interview, _INTERVIEW_SPEC, "interview", problems, f):
+        for key in ("questions", "documents"):
+            if not interview[key]:
+                problems.at(interview, key, f"interview '{key}' must not be empty", f)
+    if len(problems) > before:
+        return None
+    return Item(
+        id=node["id"], clause=f"{cp['clause']} {node['letter']}", letter=node["letter"],
+        class_code=info.code, class_name=info.name, class_name_en=info.name_en, category=info.category,
+        extension=info.extension, cp_clause=str(cp["clause"]), control_point=cp["name"],
+        control_point_en=cp["name_en"], requirement=node["requirement"].strip(), summary=node["summary"].strip(),
+        weight=float(node["weight"]), methods=list(node["methods"]), automation=node["automation"],
+        objects=list(node["objects"]), conventions=conventions,
+        questions=[str(q) for q in interview["questions"]], documents=[str(d) for d in interview["documents"]],
+        note=node.get("note", ""), file=f, line=node.line,
+    )
+
+
+def _load_parameters(path: Path, data: Any, parameters: dict[str, Parameter], problems: Problems) -> None:
+    if data is None:
+        return
+    f = str(path)
+    if not check_mapping(data, _PARAMS_FILE_SPEC, "parameters file", problems, f):
+        return
+    for name, spec in data["parameters"].items():
+        if not check_mapping(spec, _PARAM_SPEC, f"parameter {name}", problems, f):
+            continue
+        if name in parameters:
+            problems.at(data["parameters"], name, f"parameter '{name}' is defined twice", f)
+            continue
+        parameters[name] = Parameter(name, plain(spec["default"]), spec["description"], f,
+                                     data["parameters"].line_of(name))
+
+
+def _load_checks_file(path: Path, data: Any, items: dict[str, Item], parameters: dict[str, Parameter],
+                      checks: dict[str, Check], problems: Problems) -> None:
+    from assess.probes.facts import facts_for
+
+    if data is None:
+        return
+    f = str(path)
+    if not check_mapping(data, _CHECKS_FILE_SPEC, "checks file", problems, f):
+        return
+    otype = data["object_type"]
+    known_facts = facts_for(otype)
+    for node in data.get("checks") or []:
+        before = len(problems)
+        if not check_mapping(node, _CHECK_SPEC, "check", problems, f):
+            continue
+        default_fact = node.get("fact")
+        rule = parse_rule(node["rule"], problems, default_fact, f)
+        applies = parse_rule(node["applies_when"], problems, default_fact, f) if "applies_when" in node else None
+        if applies is not None and not node.get("na_reason"):
+            problems.at(node, "applies_when", "'applies_when' needs an 'na_reason'", f)
+        remediation = node["remediation"]
+        check_mapping(remediation, _REMEDIATION_SPEC, "remediation", problems, f)
+        for item_id in node["items"]:
+            if item_id not in items:
+                problems.at(node, "items", f"check {node['id']} feeds unknown item '{item_id}'", f)
+            elif otype not in items[item_id].objects:
+                problems.at(node, "items", f"item {item_id} does not apply to object type {otype} "
+                                           f"(its objects: {', '.join(items[item_id].objects)})", f)
+        for engine in node.get("engines") or []:
+            if engine not in model.ENGINES.get(otype, ()):
+                problems.at(node, "engines", f"unknown engine '{engine}' for {otype}", f)
+        for r in (rule, applies):
+            for leaf in _leaves(r):
+                if leaf.fact not in known_facts:
+                    problems.at(node, "rule", f"check {node['id']} names unknown fact '{leaf.fact}' "
+                                              f"for {otype}", f)
+                if leaf.param and leaf.param not in parameters:
+                    problems.at(node, "rule", f"check {node['id']} names unknown parameter '{leaf.param}'", f)
+        if node["id"] in checks:
+            first = checks[node["id"]]
+            problems.at(node, "id", f"duplicate check id {node['id']} (first at {first.file}:{first.line})", f)
+            continue
+        if len(problems) > before or rule is None:
+            continue
+        checks[node["id"]] = Check(
+            id=node["id"], object_type=otype, items=list(node["items"]), title=node["title"],
+            title_en=node["title_en"], rule=rule, applies_when=applies, na_reason=node.get("na_reason", ""),
+            engines=list(node.get("engines") or []), references=[str(r) for r in node.get("references") or []],
+            remediation=Remediation(remediation["text"].strip(), remediation.get("command", "").strip(),
+                                    remediation.get("disruption", "none"), remediation.get("text_en", "").strip()),
+            file=f, line=node.line,
+        )
+
+
+def _leaves(rule: Any) -> list[Leaf]:
+    if rule is None:
+        return []
+    if isinstance(rule, Group):
+        return list(rule.leaves())
+    return [rule]
+
+
+
+def stats(catalog: Catalog) -> dict[str, Any]:
+    """Counts for `controls list` and tests: items per class and weight."""
+    return {"items": len(catalog.items), "checks": len(catalog.checks),
+            "by_class": dict(Counter(i.class_code for i in catalog.items.values())),
+            "by_weight": dict(Counter(i.weight for i in catalog.items.values()))}

@@ -1,0 +1,44 @@
+"""The `assess` command line. Each verb lives in its own module and registers on `main`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from assess import __version__
+from assess.errors import AssessError, LintErrors
+
+
+class _Main(click.Group):
+    """Turns AssessError into one clear message and its exit status; never a traceback for bad input."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LintErrors as exc:
+            for line in exc.problems:
+                click.echo(line, err=True)
+            click.echo(f"assess: {len(exc.problems)} problem(s) found", err=True)
+            sys.exit(exc.exit_code)
+        except AssessError as exc:
+            click.echo(f"assess: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("assess: interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="assess")
+def main() -> None:
+    """等保2.0 (GB/T 22239-2019) level-3 self-assessment.
+
+    Run `assess scan` to assess this machine against all 211 level-3 items.
+    """
+
+
+from assess.cli import controls, scan  # noqa: E402  (register the verbs)
+
+main.add_command(scan.scan)
+main.add_command(controls.controls)

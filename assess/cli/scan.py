@@ -1,0 +1,62 @@
+"""`assess scan`: collect, evaluate and write a run."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from assess import catalog as catalog_mod
+from assess import inventory, summary
+from assess import profile as profile_mod
+from assess import scan as scan_mod
+from assess.collect import ObjectEvidence
+
+FAIL_ON = {"fail": ("fail",), "partial": ("fail", "partial")}
+
+
+@click.command()
+@click.option("-i", "--inventory", "inventory_path", type=click.Path(path_type=Path),
+              help="Inventory file (default: this machine).")
+@click.option("--profile", "profile_name", default="level3", show_default=True,
+              help="Shipped profile name or path to a profile YAML.")
+@click.option("--controls", "controls_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="A tailored controls directory instead of the shipped one.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("assess-out"), show_default=True,
+              help="Directory that receives <run-id>/.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="Objects collected at once.")
+@click.option("--fail-on", type=click.Choice(sorted(FAIL_ON)), default=None,
+              help="Exit 1 when any result is at or above this verdict.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary table.")
+def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | None, out_dir: Path, concurrency: int,
+         fail_on: str | None, quiet: bool) -> None:
+    """Assess the inventory (default: this machine) against every level-3 item."""
+    cat = catalog_mod.load(controls_dir)
+    prof = profile_mod.load(profile_name, cat)
+    targets = inventory.load(inventory_path) if inventory_path else inventory.local_inventory()
+    show = not quiet and sys.stderr.isatty() or os.environ.get("ASSESS_PROGRESS") == "1"
+    total = sum(1 for t in targets if scan_mod.transport_for(t) is not None)
+    done = 0
+
+    def progress(object_id: str, ev: ObjectEvidence) -> None:
+        nonlocal done
+        done += 1
+        if not quiet:
+            state = f"error: {ev.error}" if ev.error else f"{len(ev.facts)} facts in {ev.seconds:.2f} s"
+            click.echo(f"[{done}/{total}] {object_id}: {state}", err=True)
+
+    if show:
+        click.echo(f"assess: scanning {total} object(s) with profile {prof.id}", err=True)
+    outcome = scan_mod.run(cat, prof, targets, out_dir, concurrency, progress)
+    if not quiet:
+        click.echo(summary.render_text(outcome.document))
+    click.echo(f"results: {outcome.run_dir / 'results.json'}")
+    for oid, reason in outcome.collection_errors.items():
+        click.echo(f"assess: {oid}: collection failed: {reason}", err=True)
+    if fail_on and any(r["verdict"] in FAIL_ON[fail_on] for r in outcome.document["results"]):
+        sys.exit(1)
+    if outcome.collection_errors:
+        sys.exit(3)

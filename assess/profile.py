@@ -1,0 +1,129 @@
+"""Profiles: scope and parameter values for a scan (e.g. `level3`, `ride-hailing`).
+
+A profile names the parameters it changes (thresholds differ between evaluators), items it
+tailors out (each with a reason, reported as 不适用), and how the conclusion is computed. A profile
+may `extends:` another one; values are merged, the child winning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assess.catalog import Catalog
+from assess.errors import InputError, LintErrors
+from assess.schema import Field, Problems, check_mapping
+from assess.yamlio import load_file, plain
+
+_SPEC = {
+    "id": Field(str), "title": Field(str), "title_en": Field(str, required=False),
+    "level": Field(int, choices=(3,)), "extends": Field(str, required=False),
+    "description": Field(str, required=False),
+    "parameters": Field(dict, required=False), "tailoring": Field(dict, required=False),
+    "conclusion": Field(dict, required=False), "context": Field(dict, required=False),
+}
+_CONCLUSION_SPEC = {
+    "template": Field(str, choices=("2025", "2021"), required=False),
+    "partial_credit": Field(float, required=False),
+    "manual": Field(str, choices=("exclude", "fail"), required=False),
+    "error": Field(str, choices=("exclude", "fail"), required=False),
+    "conform_rate": Field(float, required=False), "basic_rate": Field(float, required=False),
+}
+CONCLUSION_DEFAULTS = {"template": "2025", "partial_credit": 0.5, "manual": "exclude", "error": "fail",
+                       "conform_rate": 0.9, "basic_rate": 0.6}
+
+
+@dataclass
+class Profile:
+    id: str
+    title: str
+    path: Path
+    level: int = 3
+    parameters: dict[str, Any] = field(default_factory=dict)
+    tailoring: dict[str, str] = field(default_factory=dict)
+    conclusion: dict[str, Any] = field(default_factory=lambda: dict(CONCLUSION_DEFAULTS))
+    context: dict[str, Any] = field(default_factory=dict)
+    chain: list[str] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "level": self.level, "parameters": self.parameters,
+                "tailoring": self.tailoring, "conclusion": self.conclusion, "extends": self.chain[1:]}
+
+
+def profile_dir(catalog: Catalog) -> Path:
+    return catalog.root / "profiles"
+
+
+def available(catalog: Catalog) -> list[str]:
+    return sorted(p.stem for p in profile_dir(catalog).glob("*.yaml"))
+
+
+def resolve_path(name_or_path: str, catalog: Catalog) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or "/" in name_or_path:
+        if not candidate.is_file():
+            raise InputError("profile file not found", name_or_path)
+        return candidate
+    shipped = profile_dir(catalog) / f"{name_or_path}.yaml"
+    if not shipped.is_file():
+        known = ", ".join(available(catalog)) or "none"
+        raise InputError(f"unknown profile '{name_or_path}' (shipped profiles: {known}; or give a path to a "
+                         "YAML file)")
+    return shipped
+
+
+def load(name_or_path: str, catalog: Catalog) -> Profile:
+    """Load a profile by shipped name or path, with its `extends` chain; raise on any problem."""
+    problems = Problems()
+    layers: list[tuple[Path, dict]] = []
+    seen: set[Path] = set()
+    current: str | None = name_or_path
+    while current:
+        path = resolve_path(current, catalog).resolve()
+        if path in seen:
+            raise InputError(f"profile 'extends' loops back to {path.name}", str(path))
+        seen.add(path)
+        data = load_file(path)
+        if not check_mapping(data, _SPEC, "profile", problems, str(path)):
+            raise LintErrors(list(problems))
+        layers.append((path, data))
+        current = data.get("extends")
+    params = {name: p.default for name, p in catalog.parameters.items()}
+    tailoring: dict[str, str] = {}
+    conclusion = dict(CONCLUSION_DEFAULTS)
+    context: dict[str, Any] = {}
+    for path, data in reversed(layers):
+        f = str(path)
+        for name, value in (data.get("parameters") or {}).items():
+            if name not in catalog.parameters:
+                problems.at(data["parameters"], name, f"unknown parameter '{name}' (see `assess controls params`)", f)
+            elif not _same_kind(value, catalog.parameters[name].default):
+                problems.at(data["parameters"], name, f"parameter '{name}' must be like its default "
+                                                      f"{catalog.parameters[name].default!r}", f)
+            else:
+                params[name] = plain(value)
+        for item_id, reason in (data.get("tailoring") or {}).items():
+            if item_id not in catalog.items:
+                problems.at(data["tailoring"], item_id, f"tailoring names unknown item '{item_id}'", f)
+            elif not isinstance(reason, str) or not reason.strip():
+                problems.at(data["tailoring"], item_id, "tailoring needs a reason (why the item does not apply)", f)
+            else:
+                tailoring[item_id] = reason.strip()
+        if "conclusion" in data and check_mapping(data["conclusion"], _CONCLUSION_SPEC, "conclusion", problems, f):
+            conclusion.update({k: plain(v) for k, v in data["conclusion"].items()})
+        context.update(plain(data.get("context") or {}))
+    if problems:
+        raise LintErrors(list(problems))
+    top_path, top = layers[0]
+    return Profile(id=top["id"], title=top["title"], path=top_path, level=top["level"], parameters=params,
+                   tailoring=tailoring, conclusion=conclusion, context=context,
+                   chain=[d["id"] for _p, d in layers])
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))

@@ -1,0 +1,75 @@
+"""The run directory and the results document (schema `assess/results@1`).
+
+Layout of a run directory:
+  evidence/<object>.json   raw sections, parsed facts and collection info, written as each object finishes
+  results.json             the complete results, written last and atomically (its presence = run complete)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from assess.errors import InputError
+
+SCHEMA = "assess/results@1"
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def safe_name(object_id: str) -> str:
+    if not _SAFE.match(object_id):
+        raise InputError(f"object id '{object_id}' may only use letters, digits, '.', '_' and '-'")
+    return object_id
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically: a temporary file in the same directory, fsync, rename."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def create_run_dir(out: Path, run_id: str) -> Path:
+    """Make <out>/<run-id>/evidence, checking that the output directory is writable."""
+    run_dir = out / run_id
+    try:
+        (run_dir / "evidence").mkdir(parents=True, exist_ok=False)
+    except FileExistsError:
+        raise InputError(f"run directory {run_dir} already exists") from None
+    except OSError as exc:
+        raise InputError(f"cannot create output directory {run_dir}: {exc.strerror or exc}") from None
+    return run_dir
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """Read a results.json (or the one in a run directory), checking its schema version."""
+    path = path / "results.json" if path.is_dir() else path
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("no results.json here (an interrupted run has only evidence/)", str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read results: {exc}", str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON (truncated?): {exc.msg} at line {exc.lineno}", str(path)) from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else None
+        raise InputError(f"unsupported results schema {found!r} (this assess reads {SCHEMA})", str(path))
+    return data

@@ -1,0 +1,103 @@
+"""YAML loading that remembers line numbers, so every validation error can say `file:line`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assess.errors import InputError
+
+
+class Node(dict):
+    """A mapping from YAML that knows where it and each of its keys started (1-based lines)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+    file: str = ""
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class NodeList(list):
+    """A sequence from YAML with its line and the line of each element."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
+    loader.flatten_mapping(node)
+    out = Node()
+    out.line = node.start_mark.line + 1
+    out.key_lines = {}
+    out.file = loader.name
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise InputError("mapping key must be a scalar", loader.name, key_node.start_mark.line + 1)
+        key = str(key) if not isinstance(key, str) else key
+        if key in out:
+            raise InputError(f"duplicate key '{key}'", loader.name, key_node.start_mark.line + 1)
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> NodeList:
+    out = NodeList(loader.construct_object(child, deep=True) for child in node.value)
+    out.line = node.start_mark.line + 1
+    out.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_text(text: str, name: str) -> Any:
+    """Parse YAML text; syntax errors become InputError with the file and line."""
+    loader = _Loader(text)
+    loader.name = name
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "YAML syntax error"
+        raise InputError(f"YAML syntax error: {problem}", name, line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"YAML error: {exc}", name) from None
+    finally:
+        loader.dispose()
+
+
+def load_file(path: str | Path) -> Any:
+    """Read and parse one YAML file; unreadable files become InputError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such file", str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a YAML file", str(path)) from None
+    except PermissionError:
+        raise InputError("permission denied", str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", str(path)) from None
+    return load_text(text, str(path))
+
+
+def plain(x: Any) -> Any:
+    """Convert loaded Node/NodeList trees back to plain dicts and lists."""
+    if isinstance(x, dict):
+        return {k: plain(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [plain(v) for v in x]
+    return x

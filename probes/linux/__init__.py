@@ -1,0 +1,3 @@
+"""Linux facts. Importing this package registers every fact module below."""
+
+from assess.probes.linux import login, system  # noqa: F401

@@ -1,0 +1,22 @@
+"""Password aging defaults (/etc/login.defs)."""
+
+from __future__ import annotations
+
+from assess.probes.facts import Section, fact, require_readable
+from assess.probes.linux.parsers import key_values, to_int
+
+_NUMERIC = ("PASS_MAX_DAYS", "PASS_MIN_DAYS", "PASS_MIN_LEN", "PASS_WARN_AGE", "UID_MIN", "UID_MAX",
+            "LOGIN_RETRIES", "LOGIN_TIMEOUT")
+
+
+@fact("login_defs", "_file /etc/login.defs")
+def login_defs(section: Section) -> dict:
+    """Settings of /etc/login.defs, the last occurrence of a key winning; numbers as integers.
+    Example: {"present": true, "PASS_MAX_DAYS": 90, "PASS_MIN_LEN": 8, "UMASK": "027"}.
+    A key that is not set is absent (shadow-utils then uses its built-in default, e.g. 99999 days)."""
+    read = section.file("/etc/login.defs")
+    text = require_readable(read)
+    values: dict = {"present": read.ok}
+    for key, value in key_values(text).items():
+        values[key] = to_int(value) if key in _NUMERIC and to_int(value) is not None else value
+    return values

@@ -1,0 +1,1 @@
+"""Renderers of a run's results (html, xlsx, markdown, json, junit, oscal)."""
