@@ -31,8 +31,11 @@ class ScanOutcome:
     collection_errors: dict[str, str]
 
 
+Collector = Callable[[], ObjectEvidence]
+
+
 def transport_for(target: Target) -> Transport | None:
-    """The transport that reaches a collectable object; None for interview-only objects."""
+    """The shell transport that reaches an object; None when the object is not reached by shell."""
     kind = target.connection.get("transport")
     if kind == "local":
         from assess.probes.transport.local import LocalTransport
@@ -41,14 +44,22 @@ def transport_for(target: Target) -> Transport | None:
     return None
 
 
+def collector_for(catalog: Catalog, profile: Profile, target: Target) -> Collector | None:
+    """A zero-argument job that collects one object; None for interview-only objects (site, organization)."""
+    transport = transport_for(target)
+    if transport is None:
+        return None
+    facts = plan.facts_needed(catalog, profile, target)
+    return lambda: collect(target.id, transport, facts)
+
+
 def collect_all(catalog: Catalog, profile: Profile, targets: list[Target], run_dir: Path,
                 concurrency: int, progress: Progress | None = None) -> dict[str, ObjectEvidence]:
     """Collect every reachable object in a bounded pool, writing each object's evidence on completion."""
-    jobs = [(t, transport_for(t)) for t in targets]
-    jobs = [(t, tr) for t, tr in jobs if tr is not None]
+    jobs = [(t, collector_for(catalog, profile, t)) for t in targets]
     evidence: dict[str, ObjectEvidence] = {}
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = {pool.submit(collect, t.id, tr, plan.facts_needed(catalog, profile, t)): t for t, tr in jobs}
+        futures = {pool.submit(job): t for t, job in jobs if job is not None}
         for fut in as_completed(futures):
             ev = fut.result()
             results.write_json(run_dir / "evidence" / f"{results.safe_name(ev.object_id)}.json", ev.as_dict())

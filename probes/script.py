@@ -3,6 +3,11 @@
 The same script runs locally (`sh -s`), over SSH, or is emitted for fleet tooling. Sections are
 delimited by a random token so that no file content can forge a boundary; in the parsed sections
 the token is replaced by `@@`, so evidence hashes do not change from run to run.
+
+Snippets reach files as `$R/etc/...` (or through `_file`/`_glob`, which add `$R` themselves). `R` is empty
+on a live host; collecting from an offline root filesystem (a mounted disk image, a container rootfs, a test
+fixture) sets it to that directory, and `_cmd` then replays recorded outputs from `$R/.cmd/` (a command
+with no recording counts as not installed).
 """
 
 from __future__ import annotations
@@ -19,19 +24,18 @@ LC_ALL=C; LANG=C; export LC_ALL LANG
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; export PATH
 umask 077
 _nl() { [ -z "$(tail -c 1 "$1" 2>/dev/null)" ] || echo; }
-# _file PATH...: the content of each file, or that it is missing or unreadable.
+# _file PATH...: the content of each file (under $R), or that it is missing or unreadable.
 _file() {
   for _f in "$@"; do
-    if [ ! -e "$_f" ]; then echo "$B M $_f"
-    elif [ -d "$_f" ]; then echo "$B M $_f"
-    elif [ ! -r "$_f" ]; then echo "$B D $_f"
-    else echo "$B F $_f"; cat "$_f" 2>/dev/null; _nl "$_f"; fi
+    if [ ! -e "$R$_f" ] || [ -d "$R$_f" ]; then echo "$B M $_f"
+    elif [ ! -r "$R$_f" ]; then echo "$B D $_f"
+    else echo "$B F $_f"; cat "$R$_f" 2>/dev/null; _nl "$R$_f"; fi
   done
 }
-# _glob PATTERN...: _file for every existing match; nothing when there is none.
+# _glob PATTERN...: _file for every existing match (under $R); nothing when there is none.
 _glob() {
   for _p in "$@"; do
-    for _f in $_p; do [ -e "$_f" ] && [ ! -d "$_f" ] && _file "$_f"; done
+    for _f in $R$_p; do [ -e "$_f" ] && [ ! -d "$_f" ] && _file "${_f#"$R"}"; done
   done
 }
 # _cmd NAME ARGS...: run a command with its exit status, or say it is not installed.
@@ -44,6 +48,17 @@ _cmd() {
 _t() { _s=$1; shift; if command -v timeout >/dev/null 2>&1; then timeout "$_s" "$@"; else "$@"; fi; }
 """
 
+# Offline root: `_cmd` replays $R/.cmd/<command line, spaces as _ and / as %>.out (and .rc).
+ROOTFS_CMD = r"""
+_cmd() {
+  _k=$(printf '%s' "$*" | tr ' /' '_%')
+  if [ -f "$R/.cmd/$_k.out" ]; then
+    echo "$B C $*"; cat "$R/.cmd/$_k.out"; _nl "$R/.cmd/$_k.out"
+    if [ -f "$R/.cmd/$_k.rc" ]; then echo "$B RC $(cat "$R/.cmd/$_k.rc")"; else echo "$B RC 0"; fi
+  else echo "$B X $1"; fi
+}
+"""
+
 
 @dataclass
 class Collected:
@@ -53,10 +68,18 @@ class Collected:
     missing: list[str]
 
 
-def build(facts: Iterable[Fact], token: str | None = None) -> tuple[str, str]:
-    """Return (script, token). Each fact runs in its own subshell with stdin closed."""
+def build(facts: Iterable[Fact], token: str | None = None, root: str = "") -> tuple[str, str]:
+    """Return (script, token). Each fact runs in its own subshell with stdin closed.
+
+    `root` collects from an offline root filesystem instead of the live host (see module docstring).
+    """
     token = token or "@@ASSESS-" + secrets.token_hex(8)
-    parts = ["#!/bin/sh", "# assess collector: read-only; one section per fact", f"B='{token}'", PRELUDE]
+    if "'" in root:
+        raise ValueError("root path must not contain a single quote")
+    parts = ["#!/bin/sh", "# assess collector: read-only; one section per fact", f"B='{token}'",
+             f"R='{root.rstrip('/')}'", PRELUDE]
+    if root:
+        parts.append(ROOTFS_CMD)
     for f in facts:
         parts.append(f"echo \"$B BEGIN {f.name}\"")
         parts.append(f"( {f.command}\n) </dev/null 2>&1")

@@ -38,7 +38,7 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
     prof = profile_mod.load(profile_name, cat)
     targets = inventory.load(inventory_path) if inventory_path else inventory.local_inventory()
     show = not quiet and sys.stderr.isatty() or os.environ.get("ASSESS_PROGRESS") == "1"
-    total = sum(1 for t in targets if scan_mod.transport_for(t) is not None)
+    total = sum(1 for t in targets if scan_mod.collector_for(cat, prof, t) is not None)
     done = 0
 
     def progress(object_id: str, ev: ObjectEvidence) -> None:
