@@ -162,14 +162,15 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
         problems.add(str(root / "catalog"), 1, "no catalog files (*.yaml) found")
     items: dict[str, Item] = {}
     classes: dict[str, ClassInfo] = {}
+    declared: set[str] = set()  # ids of items that are present but invalid (no cascade of "unknown item")
     for path in catalog_files:
-        _load_catalog_file(path, _load(path, problems), items, classes, problems)
+        _load_catalog_file(path, _load(path, problems), items, classes, declared, problems)
     parameters: dict[str, Parameter] = {}
     for path in param_files:
         _load_parameters(path, _load(path, problems), parameters, problems)
     checks: dict[str, Check] = {}
     for path in check_files:
-        _load_checks_file(path, _load(path, problems), items, parameters, checks, problems)
+        _load_checks_file(path, _load(path, problems), items, declared, parameters, checks, problems)
     by_item: dict[tuple[str, str], list[Check]] = {}
     for check in checks.values():
         for item_id in check.items:
@@ -197,7 +198,7 @@ def _kind_of(path: Path) -> str:
 
 
 def _load_catalog_file(path: Path, data: Any, items: dict[str, Item], classes: dict[str, ClassInfo],
-                       problems: Problems) -> None:
+                       declared: set[str], problems: Problems) -> None:
     if data is None:
         return
     f = str(path)
@@ -219,6 +220,8 @@ def _load_catalog_file(path: Path, data: Any, items: dict[str, Item], classes: d
         for node in cp.get("items") or []:
             item = _item(node, info, cp, ext_digit, problems, f)
             if item is None:
+                if isinstance(node, dict) and isinstance(node.get("id"), str):
+                    declared.add(node["id"])
                 continue
             if item.id in items:
                 problems.at(node, "id", f"duplicate item id {item.id} (first at {items[item.id].file}:"
@@ -280,7 +283,8 @@ def _load_parameters(path: Path, data: Any, parameters: dict[str, Parameter], pr
                                      data["parameters"].line_of(name))
 
 
-def _load_checks_file(path: Path, data: Any, items: dict[str, Item], parameters: dict[str, Parameter],
+def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: set[str],
+                      parameters: dict[str, Parameter],
                       checks: dict[str, Check], problems: Problems) -> None:
     from assess.probes.facts import facts_for
 
@@ -293,7 +297,7 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], parameters:
     known_facts = facts_for(otype)
     for node in data.get("checks") or []:
         before = len(problems)
-        if not check_mapping(node, _CHECK_SPEC, "check", problems, f):
+        if not check_mapping(node, _CHECK_SPEC, "check", problems, f) or len(problems) > before:
             continue
         default_fact = node.get("fact")
         rule = parse_rule(node["rule"], problems, default_fact, f)
@@ -301,8 +305,11 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], parameters:
         if applies is not None and not node.get("na_reason"):
             problems.at(node, "applies_when", "'applies_when' needs an 'na_reason'", f)
         remediation = node["remediation"]
-        check_mapping(remediation, _REMEDIATION_SPEC, "remediation", problems, f)
+        if not check_mapping(remediation, _REMEDIATION_SPEC, "remediation", problems, f) or "text" not in remediation:
+            continue
         for item_id in node["items"]:
+            if item_id in declared:
+                continue
             if item_id not in items:
                 problems.at(node, "items", f"check {node['id']} feeds unknown item '{item_id}'", f)
             elif otype not in items[item_id].objects:

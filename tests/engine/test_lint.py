@@ -1,0 +1,99 @@
+"""`assess controls lint` on broken controls trees: each fault is one `file:line: message`, exit 2."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assess.cli import main
+from tests.conftest import FIXTURES
+
+MINI = FIXTURES / "controls-mini"
+
+
+def lint(path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["controls", "lint", str(path)])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    dest = tmp_path / "controls"
+    shutil.copytree(MINI, dest)
+    return dest
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture changed: {old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_mini_tree_is_clean(tree):
+    code, out = lint(tree)
+    assert code == 0, out
+    assert out.startswith("ok: 3 items, 2 checks")
+
+
+@pytest.mark.parametrize("file,old,new,message", [
+    ("catalog/ces.yaml", "        weight: 0.7\n        methods: [访谈, 核查]",
+     "        weight: 0.5\n        methods: [访谈, 核查]", "catalog/ces.yaml:17: 'weight' must be 1.0, 0.7 or 0.4"),
+    ("catalog/ces.yaml", "        automation: automated\n", "        automation: automated\n        colour: red\n",
+     "catalog/ces.yaml:20: unknown key 'colour' in item"),
+    ("catalog/ces.yaml", "        summary: Failed-login handling.\n", "",
+     "catalog/ces.yaml:26: item is missing required key 'summary'"),
+    ("catalog/ces.yaml", "id: L3-CES1-02", "id: L3-CES1-01", "duplicate item id L3-CES1-01"),
+    ("catalog/ces.yaml", "objects: [linux, database]", "objects: [linux, mainframe]",
+     "'objects' has invalid value 'mainframe'"),
+    ("catalog/ces.yaml", "name: 身份鉴别\n", "name: 身份鉴别\n    name: again\n", "catalog/ces.yaml:11: duplicate key 'name'"),
+    ("catalog/ces.yaml", "    items:\n", "    items: [\n", "catalog/ces.yaml:"),
+    ("checks/linux.yaml", "fact: login_defs\n    rule: {path: PASS_MAX_DAYS",
+     "fact: logins_defs\n    rule: {path: PASS_MAX_DAYS", "unknown fact 'logins_defs'"),
+    ("checks/linux.yaml", "op: le", "op: lte", "checks/linux.yaml:8: unknown operator 'lte'"),
+    ("checks/linux.yaml", "param: max_days", "param: max_dayz", "unknown parameter 'max_dayz'"),
+    ("checks/linux.yaml", "items: [L3-CES1-01]", "items: [L3-CES1-99]", "feeds unknown item 'L3-CES1-99'"),
+    ("checks/linux.yaml", "id: t.min_len", "id: t.max_days", "duplicate check id t.max_days"),
+    ("checks/linux.yaml", "remediation: {text: fix it}", "remediation: {text: fix it, disruption: maybe}",
+     "'disruption' has invalid value 'maybe'"),
+])
+def test_each_fault_is_reported_with_file_and_line(tree, file, old, new, message):
+    edit(tree / file, old, new)
+    code, out = lint(tree)
+    assert code == 2, out
+    assert message in out, out
+    assert f"{tree}/" in out
+
+
+def test_automated_item_without_checks_is_a_lint_error(tree):
+    edit(tree / "catalog/ces.yaml", "automation: partial", "automation: automated")
+    edit(tree / "checks/linux.yaml", "items: [L3-CES1-01, L3-CES1-02]", "items: [L3-CES1-01]")
+    code, out = lint(tree)
+    assert code == 2
+    assert "item L3-CES1-02 is 'automated' but no check feeds it" in out
+
+
+def test_missing_directory_and_single_file(tmp_path):
+    code, out = lint(tmp_path / "nope")
+    assert code == 2 and "no such file or directory" in out
+    bad = tmp_path / "extra.yaml"
+    bad.write_text("object_type: linux\nchecks:\n  - id: x.y\n", encoding="utf-8")
+    code, out = lint(bad)
+    assert code == 2
+    assert f"{bad}:3: check is missing required key 'items'" in out
+
+
+def test_shipped_catalog_counts():
+    from assess import catalog
+
+    cat = catalog.load()
+    stats = catalog.stats(cat)
+    assert stats["items"] == 211
+    assert stats["by_class"] == {"PES": 22, "CNS": 8, "ABS": 20, "CES": 34, "SMC": 12,
+                                 "PSS": 7, "ORS": 14, "HRS": 12, "CMS": 34, "MMS": 48}
+    assert stats["by_weight"] == {1.0: 39, 0.7: 107, 0.4: 65}
+    assert "L3-CES1-16" not in cat.items
+    assert sum(1 for i in cat.items.values() if i.category == "technical") == 96
