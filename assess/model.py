@@ -159,8 +159,15 @@ class ItemResult:
     reason: str
     source: str  # checks | convention | interview | uncovered | collection
     checks: list[CheckResult] = field(default_factory=list)
+    answer: dict[str, Any] | None = None  # the interview answer behind it (assess.answers)
+    waived: dict[str, Any] | None = None  # an active waiver; the verdict stays as judged (assess.waivers)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"item": self.item, "object": self.object, "verdict": self.verdict,
-                "reason": self.reason, "source": self.source,
-                "checks": [c.as_dict() for c in self.checks]}
+        out = {"item": self.item, "object": self.object, "verdict": self.verdict,
+               "reason": self.reason, "source": self.source,
+               "checks": [c.as_dict() for c in self.checks]}
+        if self.answer is not None:
+            out["answer"] = self.answer
+        if self.waived is not None:
+            out["waived"] = self.waived
+        return out

@@ -10,14 +10,15 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import assess
-from assess import conclusion, evaluate, plan, results
+from assess import answers, evaluate, judgement, plan, results, waivers
 from assess.catalog import Catalog
 from assess.collect import ObjectEvidence, collect, now
-from assess.model import VERDICT_ZH, ItemResult, Target
+from assess.model import VERDICT_ZH, Check, ItemResult, Target
 from assess.probes.transport import Transport
 from assess.profile import Profile
 
@@ -32,6 +33,26 @@ class ScanOutcome:
 
 
 Collector = Callable[[], ObjectEvidence]
+
+
+@dataclass
+class Inputs:
+    """What people add to the evidence: interview answers and approved waivers, judged as of `today`."""
+
+    answers: answers.AnswerSet | None = None
+    waivers: waivers.WaiverSet | None = None
+    today: date | None = None
+
+
+def apply_inputs(catalog: Catalog, item_results: list[ItemResult], inputs: Inputs
+                 ) -> tuple[list[ItemResult], dict[str, Any]]:
+    """Answers, then waivers, applied after evaluation (pure); returns the document sections they add."""
+    today = inputs.today or date.today()
+    item_results, coverage, answer_warnings = answers.apply(item_results, catalog, inputs.answers, today)
+    item_results, waived, measures, waiver_warnings = waivers.apply(item_results, inputs.waivers, today)
+    return item_results, {"questionnaire": coverage, "waivers": waived,
+                          "run": {"compensating_measures": measures,
+                                  "warnings": answer_warnings + waiver_warnings}}
 
 
 def transport_for(target: Target) -> Transport | None:
@@ -81,7 +102,7 @@ def evaluate_all(catalog: Catalog, profile: Profile, targets: list[Target],
 
 def build_document(catalog: Catalog, profile: Profile, targets: list[Target], run_id: str, started: str,
                    evidence: dict[str, ObjectEvidence], item_results: list[ItemResult],
-                   system: Target) -> dict[str, Any]:
+                   system: Target, sections: dict[str, Any] | None = None) -> dict[str, Any]:
     objects = []
     for t in targets + ([system] if any(r.object == system.id for r in item_results) else []):
         entry = t.public()
@@ -100,35 +121,45 @@ def build_document(catalog: Catalog, profile: Profile, targets: list[Target], ru
         row = r.as_dict()
         row.update(clause=item.clause, class_code=item.class_code, control_point=item.control_point,
                    weight=item.weight, verdict_zh=VERDICT_ZH[r.verdict])
-        row["remediation"] = [
-            {"check": c.check, "text": catalog.checks[c.check].remediation.text,
-             "command": catalog.checks[c.check].remediation.command,
-             "disruption": catalog.checks[c.check].remediation.disruption}
-            for c in r.checks if c.status == "fail"]
+        row["remediation"] = [_fix(catalog.checks[c.check]) for c in r.checks if c.status == "fail"]
         rows.append(row)
-    concl = conclusion.conclude_2025(item_results, profile.conclusion, [], len(catalog.items))
-    return {
+    sections = dict(sections or {})
+    doc = {
         "schema": results.SCHEMA,
         "run": {"id": run_id, "started": started, "finished": now(),
                 "tool": {"name": "assess", "version": assess.__version__},
                 "catalog": {"id": catalog.id, "sha256": catalog.sha256, "items": len(catalog.items)},
                 "profile": profile.public(), "template": profile.conclusion["template"],
-                "operator_host": socket.gethostname()},
+                "operator_host": socket.gethostname(), **sections.pop("run", {})},
         "objects": objects,
         "results": rows,
-        "conclusion": concl,
+        "items": judgement.item_meta(catalog),
+        **sections,
     }
+    judgement.judge(doc, catalog, profile)
+    return doc
+
+
+def _fix(check: Check) -> dict[str, Any]:
+    """A failed check's remediation as the results document carries it."""
+    fix = check.remediation
+    return {"check": check.id, "title": check.title, "title_en": check.title_en, "text": fix.text,
+            "text_en": fix.text_en, "command": fix.command, "disruption": fix.disruption}
 
 
 def run(catalog: Catalog, profile: Profile, targets: list[Target], out: Path, concurrency: int = 8,
-        progress: Progress | None = None) -> ScanOutcome:
+        progress: Progress | None = None, inputs: Inputs | None = None) -> ScanOutcome:
+    inputs = inputs or Inputs()
     run_id = results.new_run_id()
     run_dir = results.create_run_dir(out, run_id)
+    if inputs.answers:
+        answers.store_attachments(inputs.answers, run_dir)
     started = now()
     t0 = time.monotonic()
     evidence = collect_all(catalog, profile, targets, run_dir, concurrency, progress)
     item_results, system = evaluate_all(catalog, profile, targets, evidence)
-    doc = build_document(catalog, profile, targets, run_id, started, evidence, item_results, system)
+    item_results, sections = apply_inputs(catalog, item_results, inputs)
+    doc = build_document(catalog, profile, targets, run_id, started, evidence, item_results, system, sections)
     doc["run"]["seconds"] = round(time.monotonic() - t0, 3)
     results.write_json(run_dir / "results.json", doc)
     errors = {oid: ev.error for oid, ev in evidence.items() if ev.error}

@@ -57,8 +57,18 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> NodeList:
     return out
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
+    """A date-shaped scalar that is no real date (2026-13-01) is a YAML error at its line, not a crash."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(None, None, f"invalid date {node.value!r}: {exc}",
+                                                node.start_mark) from None
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def load_text(text: str, name: str) -> Any:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
 
+from assess import answers, inventory, questionnaire, summary, waivers
 from assess import catalog as catalog_mod
-from assess import inventory, summary
 from assess import profile as profile_mod
 from assess import scan as scan_mod
 from assess.collect import ObjectEvidence
@@ -31,12 +32,23 @@ FAIL_ON = {"fail": ("fail",), "partial": ("fail", "partial")}
 @click.option("--fail-on", type=click.Choice(sorted(FAIL_ON)), default=None,
               help="Exit 1 when any result is at or above this verdict.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary table.")
+@click.option("--answers", "answers_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Interview answers: a filled questionnaire (.yaml or .xlsx, see `assess questionnaire init`).")
+@click.option("--waivers", "waivers_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Approved exceptions (YAML): shown on their results, never hiding them.")
 def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | None, out_dir: Path, concurrency: int,
-         fail_on: str | None, quiet: bool) -> None:
+         fail_on: str | None, quiet: bool, answers_path: Path | None, waivers_path: Path | None) -> None:
     """Assess the inventory (default: this machine) against every level-3 item."""
     cat = catalog_mod.load(controls_dir)
     prof = profile_mod.load(profile_name, cat)
     targets = inventory.load(inventory_path) if inventory_path else inventory.local_inventory()
+    inputs = scan_mod.Inputs(today=date.today())
+    if answers_path or waivers_path:
+        pairs = questionnaire.scope(cat, prof, targets)
+        if answers_path:
+            inputs.answers = answers.load(answers_path, cat, pairs, inputs.today)
+        if waivers_path:
+            inputs.waivers = waivers.load(waivers_path, cat, pairs, inputs.today)
     show = not quiet and sys.stderr.isatty() or os.environ.get("ASSESS_PROGRESS") == "1"
     total = sum(1 for t in targets if scan_mod.collector_for(cat, prof, t) is not None)
     done = 0
@@ -50,7 +62,9 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
 
     if show:
         click.echo(f"assess: scanning {total} object(s) with profile {prof.id}", err=True)
-    outcome = scan_mod.run(cat, prof, targets, out_dir, concurrency, progress)
+    outcome = scan_mod.run(cat, prof, targets, out_dir, concurrency, progress, inputs)
+    for warning in outcome.document["run"].get("warnings", []):
+        click.echo(f"assess: warning: {warning}", err=True)
     if not quiet:
         click.echo(summary.render_text(outcome.document))
     click.echo(f"results: {outcome.run_dir / 'results.json'}")
