@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assess import model
+from assess import highrisk, model
 from assess.errors import InputError, LintErrors
+from assess.highrisk import HighRiskRule
 from assess.model import Check, Convention, Item, Remediation
 from assess.rules import Group, Leaf, parse_rule
 from assess.schema import Field, Problems, check_mapping
@@ -64,6 +65,7 @@ class Catalog:
     sha256: str
     id: str = CATALOG_ID
     by_item: dict[tuple[str, str], list[Check]] = field(default_factory=dict)
+    highrisk: list[HighRiskRule] = field(default_factory=list)
 
     def checks_for(self, item_id: str, object_type: str) -> list[Check]:
         return self.by_item.get((item_id, object_type), [])
@@ -155,9 +157,11 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
     catalog_files = _files(root / "catalog")
     check_files = _files(root / "checks")
     param_files = _files(root / "parameters")
+    highrisk_files = _files(root / "highrisk")
     for path in extra or []:
         kind = _kind_of(path)
-        {"catalog": catalog_files, "checks": check_files, "parameters": param_files}.get(kind, check_files).append(path)
+        {"catalog": catalog_files, "checks": check_files, "parameters": param_files,
+         "highrisk": highrisk_files}.get(kind, check_files).append(path)
     if not catalog_files:
         problems.add(str(root / "catalog"), 1, "no catalog files (*.yaml) found")
     items: dict[str, Item] = {}
@@ -179,8 +183,9 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
     for item in items.values() if strict else ():
         if item.automation != "manual" and item.id not in fed:
             problems.add(item.file, item.line, f"item {item.id} is '{item.automation}' but no check feeds it")
-    digest = "" if problems else _digest(root, catalog_files + check_files + param_files)
-    catalog = Catalog(root, items, checks, classes, parameters, digest, by_item=by_item)
+    rules = highrisk.load_files(highrisk_files, items, checks, problems, _load)
+    digest = "" if problems else _digest(root, catalog_files + check_files + param_files + highrisk_files)
+    catalog = Catalog(root, items, checks, classes, parameters, digest, by_item=by_item, highrisk=rules)
     return catalog, problems
 
 
@@ -192,6 +197,8 @@ def _kind_of(path: Path) -> str:
     if isinstance(data, dict):
         if "control_points" in data:
             return "catalog"
+        if "rules" in data and "checks" not in data:
+            return "highrisk"
         if "parameters" in data and "checks" not in data:
             return "parameters"
     return "checks"

@@ -1,44 +1,77 @@
-"""The predicted 测评结论 under the 2025 report template (符合 / 基本符合 / 不符合).
+"""The predicted 测评结论, versioned by report template. Pure functions of the result rows.
 
-This is a self-assessment prediction. The template's exact 符合率 formula is not public; the one
-used here is written down and configurable in the profile (`conclusion:`):
+Every output is a self-assessment prediction, not an evaluator's conclusion. Both templates share how a
+verdict scores (configurable in the profile's `conclusion:` block, see assess/profile.py):
 
-  item score per object: 符合 1, 部分符合 `partial_credit` (0.5), 不符合 0;
-                         不适用 excluded; 待核查 excluded or 0 (`manual`); 无法判定 0 or excluded (`error`)
-  item score           = mean of its object scores (items with nothing counted are left out)
-  符合率               = mean of item scores over the counted items
-  结论                 = 符合     if 符合率 ≥ conform_rate (0.9) and no 重大风险隐患
-                         基本符合 if 符合率 ≥ conform_rate with 重大风险隐患, or 符合率 ≥ basic_rate (0.6)
-                         不符合   otherwise
+  verdict score: 符合 1, 部分符合 `partial_credit` (0.5), 不符合 0; 不适用 excluded;
+                 待核查 excluded or 0 (`manual`); 无法判定 0 or excluded (`error`)
+  item score   = mean of its per-object scores (测评项的多对象平均分); items with nothing counted are left out
+
+2025 template (default; the template's own 符合率 formula is not public, this one is written down here):
+  符合率 = mean of item scores over the counted items
+  结论   = 符合     if 符合率 ≥ conform_rate (0.9) and no 重大风险隐患
+           基本符合 if 符合率 ≥ conform_rate with 重大风险隐患, or 符合率 ≥ basic_rate (0.6)
+           不符合   otherwise
+
+2021 template (legacy):
+  控制点得分 = Σ(item score × weight) / Σ weight × 10            (verbatim from the template; 不适用 excluded)
+  安全类得分 = Σ(item score × weight) / Σ weight × 100 over the class's items
+  综合得分   = mean of the class scores: the 2019/2020 formula M = 100 − (1/q)·Σ_j(weighted non-conformance
+               of class j)·100. The 2021 template's own overall formula is unverified, so this score is
+               labelled indicative.
+  结论       = 差 if any 高风险 is triggered (the veto) or 综合得分 < 70; else 优 ≥ 90, 良 ≥ 80, 中 ≥ 70.
+               The template also requires "no 中风险" for 优; medium risks are not judged here.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from assess.model import ItemResult
-
+TEMPLATES = ("2025", "2021")
 CONCLUSION_ZH = {"conform": "符合", "basic": "基本符合", "nonconform": "不符合"}
+CONCLUSION_EN = {"conform": "conforms", "basic": "basically conforms", "nonconform": "does not conform"}
+GRADE_ZH = {"excellent": "优", "good": "良", "fair": "中", "poor": "差"}
+GRADE_EN = {"excellent": "excellent", "good": "good", "fair": "fair", "poor": "poor"}
+GRADE_FLOORS = (("excellent", 90.0), ("good", 80.0), ("fair", 70.0))
+LABEL = "自评预测（非测评机构结论） / self-assessment prediction, not an evaluator's conclusion"
+_FORMULA_KEYS = ("partial_credit", "manual", "error", "conform_rate", "basic_rate")
 
 
-def item_scores(results: list[ItemResult], config: dict[str, Any]) -> dict[str, float]:
-    """Mean score per item over the objects whose verdict counts."""
+def verdict_score(verdict: str, config: Mapping[str, Any]) -> float | None:
+    """The score one (item, object) verdict contributes, or None when it is not counted."""
+    if verdict == "pass":
+        return 1.0
+    if verdict == "partial":
+        return float(config["partial_credit"])
+    if verdict == "fail":
+        return 0.0
+    if verdict in ("manual", "error") and config[verdict] == "fail":
+        return 0.0
+    return None
+
+
+def item_scores(rows: Iterable[Mapping[str, Any]], config: Mapping[str, Any]) -> dict[str, float]:
+    """Mean score per item over the objects whose verdict counts (测评项的多对象平均分)."""
     per_item: dict[str, list[float]] = defaultdict(list)
-    value = {"pass": 1.0, "partial": float(config["partial_credit"]), "fail": 0.0}
-    for r in results:
-        if r.verdict in value:
-            per_item[r.item].append(value[r.verdict])
-        elif r.verdict == "manual" and config["manual"] == "fail":
-            per_item[r.item].append(0.0)
-        elif r.verdict == "error" and config["error"] == "fail":
-            per_item[r.item].append(0.0)
+    for r in rows:
+        score = verdict_score(r["verdict"], config)
+        if score is not None:
+            per_item[r["item"]].append(score)
     return {item: sum(v) / len(v) for item, v in per_item.items() if v}
 
 
-def conclude_2025(results: list[ItemResult], config: dict[str, Any], major_risks: list[dict[str, Any]],
+def _counts(rows: list[Mapping[str, Any]]) -> dict[str, int]:
+    undecided = {r["item"] for r in rows if r["verdict"] in ("manual", "error")}
+    decided = {r["item"] for r in rows if r["verdict"] in ("pass", "partial", "fail", "na")} - undecided
+    return {"items_fully_decided": len(decided), "items_pending": len(undecided)}
+
+
+def conclude_2025(rows: list[Mapping[str, Any]], config: Mapping[str, Any], major_risks: list[dict[str, Any]],
                   total_items: int) -> dict[str, Any]:
-    scores = item_scores(results, config)
+    """符合 / 基本符合 / 不符合 from the conformance rate and the 重大风险隐患 found."""
+    scores = item_scores(rows, config)
     rate = sum(scores.values()) / len(scores) if scores else 0.0
     if rate >= config["conform_rate"] and not major_risks:
         key = "conform"
@@ -46,19 +79,86 @@ def conclude_2025(results: list[ItemResult], config: dict[str, Any], major_risks
         key = "basic"
     else:
         key = "nonconform"
-    undecided = {r.item for r in results if r.verdict in ("manual", "error")}
-    decided = {r.item for r in results if r.verdict in ("pass", "partial", "fail", "na")} - undecided
     return {
-        "template": "2025",
-        "prediction": True,
-        "label": "自评预测（非测评机构结论） / self-assessment prediction, not an evaluator's conclusion",
-        "conclusion": key,
-        "conclusion_zh": CONCLUSION_ZH[key],
+        "template": "2025", "prediction": True, "label": LABEL,
+        "conclusion": key, "conclusion_zh": CONCLUSION_ZH[key], "conclusion_en": CONCLUSION_EN[key],
         "conformance_rate": round(rate, 4),
-        "items_counted": len(scores),
-        "items_total": total_items,
-        "items_fully_decided": len(decided),
-        "items_pending": len(undecided),
+        "items_counted": len(scores), "items_total": total_items, **_counts(rows),
         "major_risks": major_risks,
-        "formula": {k: config[k] for k in ("partial_credit", "manual", "error", "conform_rate", "basic_rate")},
+        "formula": {k: config[k] for k in _FORMULA_KEYS},
     }
+
+
+def _weighted(scores: Mapping[str, float], weights: Mapping[str, float]) -> float | None:
+    total = sum(weights[i] for i in scores)
+    return sum(scores[i] * weights[i] for i in scores) / total if total else None
+
+
+def conclude_2021(rows: list[Mapping[str, Any]], items: Mapping[str, Mapping[str, Any]], config: Mapping[str, Any],
+                  high_risks: list[dict[str, Any]], total_items: int) -> dict[str, Any]:
+    """Control-point and class scores, the indicative overall score and 优 / 良 / 中 / 差 with the veto.
+
+    `items` maps item id → {weight, class_code, cp_clause, control_point, class_name}.
+    """
+    scores = item_scores(rows, config)
+    weights = {i: float(items[i]["weight"]) for i in scores}
+    by_cp: dict[str, dict[str, float]] = defaultdict(dict)
+    by_class: dict[str, dict[str, float]] = defaultdict(dict)
+    for item_id, score in scores.items():
+        meta = items[item_id]
+        by_cp[meta["cp_clause"]][item_id] = score
+        by_class[meta["class_code"]][item_id] = score
+    cp_scores = []
+    for cp in sorted(by_cp, key=_clause_key):
+        first = items[next(iter(by_cp[cp]))]
+        value = _weighted(by_cp[cp], weights)
+        cp_scores.append({"clause": cp, "class_code": first["class_code"], "control_point": first["control_point"],
+                          "items": len(by_cp[cp]), "score": round(value * 10, 2) if value is not None else None})
+    class_scores = {}
+    for code, part in by_class.items():
+        value = _weighted(part, weights)
+        if value is not None:
+            class_scores[code] = round(value * 100, 2)
+    overall = sum(class_scores.values()) / len(class_scores) if class_scores else 0.0
+    if high_risks:
+        key = "poor"
+    else:
+        key = next((k for k, floor in GRADE_FLOORS if overall >= floor), "poor")
+    return {
+        "template": "2021", "prediction": True, "label": LABEL,
+        "conclusion": key, "conclusion_zh": GRADE_ZH[key], "conclusion_en": GRADE_EN[key],
+        "score": round(overall, 2), "score_indicative": True,
+        "score_note": ("综合得分按 2019/2020 版公式 M 计算（2021 版模板的综合得分公式未公开，仅供参考）；"
+                       "“优”另要求无中风险，本工具不判定中风险。 / Overall score uses the 2019/2020 formula M "
+                       "(the 2021 overall formula is unverified; indicative only); 'excellent' also requires no "
+                       "medium risk, which is not judged here."),
+        "veto": bool(high_risks), "high_risks": high_risks,
+        "class_scores": class_scores, "control_point_scores": cp_scores,
+        "items_counted": len(scores), "items_total": total_items, **_counts(rows),
+        "formula": {k: config[k] for k in _FORMULA_KEYS if k in ("partial_credit", "manual", "error")},
+    }
+
+
+def _clause_key(clause: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in clause.split("."))
+
+
+def conclude(template: str, rows: list[Mapping[str, Any]], items: Mapping[str, Mapping[str, Any]],
+             config: Mapping[str, Any], highrisk: list[dict[str, Any]]) -> dict[str, Any]:
+    """The conclusion for one template from result rows, item metadata and the high-risk findings.
+
+    `highrisk` is the list from assess.highrisk.evaluate; only `triggered` findings count (compensated
+    ones are shown in reports but do not change the conclusion).
+    """
+    triggered = [h for h in highrisk if h["status"] == "triggered"]
+    if template == "2025":
+        major = [_brief(h) for h in triggered if h.get("major")]
+        return conclude_2025(rows, config, major, len(items))
+    if template == "2021":
+        high = [_brief(h) for h in triggered if h.get("high_risk")]
+        return conclude_2021(rows, items, config, high, len(items))
+    raise ValueError(f"unknown conclusion template {template!r}")
+
+
+def _brief(h: Mapping[str, Any]) -> dict[str, Any]:
+    return {"rule": h["rule"], "title": h["title"], "object": h["object"], "cases": h.get("cases", {})}

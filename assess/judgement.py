@@ -1,0 +1,58 @@
+"""After evaluation: high-risk findings, the predicted conclusion and the 整改清单, as document sections.
+
+`judge` fills a fresh results document from the catalog's rules and the profile; `rejudge` recomputes
+the conclusion of a saved document under another template without the catalog (reports re-render
+from results.json alone).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from assess import conclusion, highrisk, remediation
+from assess.catalog import Catalog
+from assess.errors import InputError
+from assess.profile import CONCLUSION_DEFAULTS, Profile
+
+EXTENSION_ZH = {"general": "安全通用要求", "cloud": "云计算安全扩展要求", "mobile": "移动互联安全扩展要求",
+                "iot": "物联网安全扩展要求", "ics": "工业控制系统安全扩展要求"}
+
+
+def item_meta(catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """What reports need to know about every item, keyed by id, in catalog order."""
+    return {
+        i.id: {"clause": i.clause, "cp_clause": i.cp_clause, "class_code": i.class_code,
+               "class_name": i.class_name, "class_name_en": i.class_name_en, "category": i.category,
+               "extension": i.extension, "extension_zh": EXTENSION_ZH.get(i.extension, i.extension),
+               "control_point": i.control_point, "control_point_en": i.control_point_en,
+               "requirement": i.requirement, "summary": i.summary, "weight": i.weight,
+               "methods": i.methods, "automation": i.automation}
+        for i in catalog.items.values()
+    }
+
+
+def judge(document: dict[str, Any], catalog: Catalog, profile: Profile) -> None:
+    """Add `highrisk`, `conclusion` and `remediation` to a results document (in place)."""
+    findings = highrisk.evaluate(catalog.highrisk, document, profile.level, profile.context)
+    document["highrisk"] = findings
+    template = str(profile.conclusion.get("template", "2025"))
+    document["conclusion"] = conclusion.conclude(template, document["results"], document["items"],
+                                                 profile.conclusion, findings)
+    document["remediation"] = remediation.plan(document)
+
+
+def rejudge(document: dict[str, Any], template: str) -> dict[str, Any]:
+    """A copy of a saved document with its conclusion recomputed under `template` (2025 or 2021)."""
+    if template not in conclusion.TEMPLATES:
+        raise InputError(f"unknown template '{template}' (known: {', '.join(conclusion.TEMPLATES)})")
+    if "items" not in document or "highrisk" not in document:
+        raise InputError("this results file has no item metadata or high-risk findings (written by an older "
+                         "assess); run the scan again to change its template")
+    doc = copy.copy(document)
+    profile = (document.get("run") or {}).get("profile") or {}
+    config = {**CONCLUSION_DEFAULTS, **(profile.get("conclusion") or {})}
+    doc["conclusion"] = conclusion.conclude(template, document["results"], document["items"], config,
+                                            document["highrisk"])
+    doc["run"] = {**document["run"], "template": template}
+    return doc
