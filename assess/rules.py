@@ -4,6 +4,10 @@ A leaf in YAML: `{fact: login_defs, path: PASS_MAX_DAYS, op: le, param: password
 `path` walks dicts by key and lists by index; `[*]` maps over a list, and the operator must then
 hold for every element (an empty list holds vacuously). `value` is a literal, `param` names a
 profile parameter. Evaluation is pure: facts and parameters in, an Outcome out.
+
+Set operators compare a list with a list: `disjoint` (shares no member), `intersects` (shares one),
+`contains_all` (holds every member of the target). Their observed value is the deciding members
+(the overlap, or for `contains_all` the list itself with the missing members in the failure).
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from assess.yamlio import plain
 _SYMBOL = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "∈", "not_in": "∉",
            "matches": "~", "not_matches": "!~", "contains": "∋", "not_contains": "∌",
            "exists": "exists", "absent": "absent", "empty": "is empty", "not_empty": "is not empty",
-           "disjoint": "has none of"}
+           "disjoint": "has none of", "intersects": "has any of", "contains_all": "contains all of"}
 OPERATORS = tuple(_SYMBOL)
 _UNARY = {"exists", "absent", "empty", "not_empty"}
+_SET_OPS = {"disjoint", "intersects", "contains_all"}
 COMBINATORS = ("all", "any", "none")
 _MISSING = object()
 
@@ -83,8 +88,25 @@ class Leaf:
             return Outcome(ok, {self.label: observed}, expected, failures)
         ok = apply(self.op, actual, target)
         shown = None if actual is _MISSING else actual
+        if self.op in _SET_OPS and shown is not None:
+            return self._set_outcome(ok, shown, target, expected)
         failures = [] if ok else [f"{self.label} = {_show(shown)}, expected {expected[0].split(' ', 1)[1]}"]
         return Outcome(ok, {self.label: shown}, expected, failures)
+
+    def _set_outcome(self, ok: bool, actual: Any, target: Any, expected: list[str]) -> Outcome:
+        """Set operators report the members that decide, not the whole (possibly long) list."""
+        pool = _as_list(actual)
+        if self.op == "contains_all":
+            missing = [t for t in _as_list(target) if not any(_equal(a, t) for a in pool)]
+            failures = [] if ok else [f"{self.label} lacks {_show(missing)}"]
+            return Outcome(ok, {self.label: actual}, expected, failures)
+        overlap = [a for a in pool if any(_equal(a, t) for t in _as_list(target))]
+        key = f"{self.label} ∩ {self.param or 'value'}"
+        if self.op == "disjoint":
+            failures = [] if ok else [f"{self.label} has {_show(overlap)} (expected none of {_show(target)})"]
+        else:
+            failures = [] if ok else [f"{self.label} has none of {_show(target)}"]
+        return Outcome(ok, {key: overlap}, expected, failures)
 
 
 @dataclass
@@ -236,9 +258,13 @@ def apply(op: str, actual: Any, target: Any) -> bool:
         else:
             found = False
         return found if op == "contains" else not found
-    if op == "disjoint":
+    if op in ("disjoint", "intersects"):
         pool = actual if isinstance(actual, (list, tuple, set)) else [actual]
-        return not any(_equal(a, t) for a in pool for t in _as_list(target))
+        hit = any(_equal(a, t) for a in pool for t in _as_list(target))
+        return hit if op == "intersects" else not hit
+    if op == "contains_all":
+        pool = actual if isinstance(actual, (list, tuple, set)) else [actual]
+        return all(any(_equal(a, t) for a in pool) for t in _as_list(target))
     raise RuleError(f"unknown operator '{op}'")
 
 

@@ -30,6 +30,10 @@ MISSING = resolve({}, ["nope"])
     ("not_empty", ["x"], None, True), ("not_empty", [], None, False), ("not_empty", None, None, False),
     ("disjoint", [22, 80], [21, 23], True), ("disjoint", [22, 23], [21, 23], False),
     ("disjoint", 23, [23], False),
+    ("intersects", [22, 23], [21, 23], True), ("intersects", [22, 80], [21, 23], False),
+    ("contains_all", ["/etc/passwd", "/etc/shadow"], ["/etc/shadow"], True),
+    ("contains_all", ["/etc/passwd"], ["/etc/passwd", "/etc/shadow"], False),
+    ("contains_all", ["a"], [], True),
 ])
 def test_operators(op, actual, target, expected):
     assert apply(op, actual, target) is expected
@@ -39,6 +43,7 @@ def test_operators(op, actual, target, expected):
     ("eq", False), ("ne", True), ("lt", False), ("ge", False), ("in", False), ("not_in", True),
     ("matches", False), ("not_matches", True), ("contains", False), ("not_contains", True),
     ("disjoint", True), ("exists", False), ("absent", True), ("empty", True), ("not_empty", False),
+    ("intersects", False), ("contains_all", False),
 ])
 def test_missing_value_semantics(op, expected):
     assert apply(op, MISSING, 1) is expected
@@ -116,3 +121,16 @@ def test_parse_rule_ok_and_default_fact():
 def test_parse_rule_problems(text, message):
     _rule, problems = _parse(text)
     assert any(message in p for p in problems), problems
+
+
+def test_set_operators_report_the_deciding_members():
+    leaf = Leaf("packages", ["installed"], "disjoint", param="risky")
+    out = leaf.evaluate({"packages": {"installed": ["bash", "gcc", "telnetd", "zsh"]}}, {"risky": ["gcc", "telnetd"]})
+    assert not out.ok
+    assert out.observed == {"packages.installed ∩ risky": ["gcc", "telnetd"]}
+    assert "[gcc, telnetd]" in out.failures[0]
+    hit = Leaf("processes", ["names"], "intersects", value=["clamd"]).evaluate({"processes": {"names": ["clamd"]}}, {})
+    assert hit.ok and hit.observed == {"processes.names ∩ value": ["clamd"]}
+    need = Leaf("audit", ["watched"], "contains_all", value=["/etc/passwd", "/etc/shadow"])
+    out = need.evaluate({"audit": {"watched": ["/etc/passwd"]}}, {})
+    assert not out.ok and out.failures == ["audit.watched lacks [/etc/shadow]"]
