@@ -1,0 +1,131 @@
+"""Import a bundle on the evaluator's side: verify it, then re-evaluate its evidence offline.
+
+The evaluator's own controls (`--controls`, default the shipped ones), profile and template apply; with
+`bundle_controls` the bundle's frozen controls and resolved profile reproduce the operator's evaluation.
+A bundle that fails verification is refused unless forced; a forced import says so in the results
+document (`run.import`, `run.warnings`) and in a VERIFICATION-FAILED.txt next to the reports.
+
+Output directory (itself a run directory, so `assess report DIR` works on it):
+  results.json              the re-evaluation
+  evidence/, attachments/   copied from the bundle's run
+  verification.json         what `assess bundle verify` found
+  bundle/                   the extracted bag, untouched
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assess import catalog as catalog_mod
+from assess import profile as profile_mod
+from assess import replay, results
+from assess.bundle import archive
+from assess.bundle.verify import Verification, verify_bag
+from assess.catalog import Catalog
+from assess.errors import InputError
+from assess.profile import Profile
+
+CARRIED = ("evidence", "attachments")
+FAILED_BANNER = ("证据包核验未通过，按 --force 强制导入：以下结果所依据的证据可能已被篡改 / BUNDLE VERIFICATION "
+                 "FAILED, imported with --force: the evidence behind these results may have been altered")
+
+
+class VerificationFailed(InputError):
+    """The bundle does not verify and the import was not forced (exit 1)."""
+
+    exit_code = 1
+
+
+@dataclass
+class Imported:
+    out_dir: Path
+    document: dict[str, Any]
+    verification: Verification
+    reports: list[Path] = field(default_factory=list)
+
+
+def choose_profile(bag_data: Path, cat: Catalog, name: str | None, run_profile: str) -> Profile:
+    """`name` (shipped name or path); else the run's profile id if this catalog ships it; else the bundle's."""
+    if name:
+        return profile_mod.load(name, cat)
+    if run_profile in profile_mod.available(cat):
+        return profile_mod.load(run_profile, cat)
+    return profile_mod.load(str(bag_data / "profile.yaml"), cat)
+
+
+def import_bundle(path: Path, out_dir: Path, *, controls: Path | None = None, profile: str | None = None,
+                  template: str | None = None, bundle_controls: bool = False, force: bool = False,
+                  allowed_signers: Path | None = None, signer_id: str | None = None) -> Imported:
+    """Verify, extract into `out_dir/bundle`, re-evaluate, and write `out_dir/results.json`."""
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise InputError(f"output directory {out_dir} is not empty")
+    if not path.exists():
+        raise InputError("bundle not found", str(path))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return _import(path, out_dir, controls, profile, template, bundle_controls, force, allowed_signers,
+                       signer_id)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+
+
+def _import(path: Path, out_dir: Path, controls: Path | None, profile: str | None, template: str | None,
+            bundle_controls: bool, force: bool, allowed_signers: Path | None, signer_id: str | None) -> Imported:
+    if path.is_dir():
+        root = archive.bag_root(path)
+        shutil.copytree(root, out_dir / "bundle", symlinks=True)
+    else:
+        with tempfile.TemporaryDirectory(prefix="assess-import-", dir=out_dir) as tmp:
+            extracted = archive.bag_root(archive.extract(path, Path(tmp) / "x"))
+            extracted.rename(out_dir / "bundle")
+    bag = out_dir / "bundle"
+    check = verify_bag(bag, allowed_signers, signer_id, source=str(path))
+    results.write_json(out_dir / "verification.json", check.as_dict())
+    if not check.ok and not force:
+        shown = "; ".join(check.problems[:5]) + (f"; … {len(check.problems) - 5} more" if len(check.problems) > 5
+                                                 else "")
+        raise VerificationFailed(f"bundle does not verify, not imported (use --force to import anyway): {shown}",
+                                 str(path))
+    run_dir = bag / "data" / "run"
+    original = results.load_results(run_dir)
+    if bundle_controls:
+        if controls:
+            raise InputError("--controls and --bundle-controls exclude each other")
+        cat = catalog_mod.load(bag / "data" / "controls")
+    else:
+        cat = catalog_mod.load(controls)
+    prof = choose_profile(bag / "data", cat, profile, original["run"]["profile"]["id"])
+    if template:
+        prof.conclusion["template"] = template
+    for name in CARRIED:
+        if (run_dir / name).is_dir():
+            shutil.copytree(run_dir / name, out_dir / name)
+    doc = replay.replay(run_dir, cat, prof, doc=original)
+    doc["run"]["import"] = {"bundle": path.name, "verified": check.ok, "forced": force and not check.ok,
+                            "problems": check.problems, "signer": check.as_dict()["signer"],
+                            "manifest_sha256": check.manifest_sha256, "operator": check.metadata.get("operator"),
+                            "controls": "bundle" if bundle_controls else str(controls or "shipped")}
+    if not check.ok:
+        doc["run"]["warnings"] = [FAILED_BANNER, *check.problems, *doc["run"].get("warnings", [])]
+        (out_dir / "VERIFICATION-FAILED.txt").write_text(
+            FAILED_BANNER + "\n\n" + "\n".join(check.problems) + "\n", encoding="utf-8")
+    results.write_json(out_dir / "results.json", doc)
+    return Imported(out_dir, doc, check)
+
+
+def render_reports(done: Imported, formats: str, lang: str) -> list[Path]:
+    """The report files for the re-evaluation (every format with 'all'), written into the output directory."""
+    from assess import reports
+
+    render = getattr(reports, "render", None)
+    if render is None:
+        return []
+    known = list(getattr(reports, "FORMATS", ()))
+    chosen = known if formats == "all" else [f.strip() for f in formats.split(",") if f.strip()]
+    done.reports = list(render(done.document, done.out_dir, chosen, lang))
+    return done.reports

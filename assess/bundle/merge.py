@@ -1,0 +1,172 @@
+"""Merge bundles from several collectors (fleet shards, sites) into one run and one new bundle.
+
+Each input is verified first (refused unless forced). All inputs must have been evaluated with the same
+catalog (sha256) and the same resolved profile, so the merged verdicts mean the same thing. Objects are
+united by id: the same id twice is accepted only when the object and its evidence are identical (the
+same shard bundled twice); otherwise it is a conflict naming both bundles. Attachments are united by
+path the same way. The merged run is re-evaluated from the evidence with the inputs' frozen controls,
+and bundled (and signed) like any run; reports of the inputs are not carried (they describe one shard).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assess import catalog as catalog_mod
+from assess import profile as profile_mod
+from assess import replay, results
+from assess.bundle import archive, create, sshsig
+from assess.bundle.verify import verify_bag
+from assess.errors import InputError
+
+
+class MergeConflict(InputError):
+    """Two bundles disagree about the same object or file."""
+
+
+@dataclass
+class _Input:
+    source: Path
+    root: Path
+    doc: dict[str, Any]
+    meta: dict[str, Any]
+    manifest_sha256: str
+
+
+def _evidence_key(path: Path | None) -> Any:
+    """What makes two collections of one object the same: the raw outputs' hashes and the error."""
+    if path is None:
+        return None
+    stored = replay.load_evidence_file(path)
+    return {"error": stored.get("error"),
+            "raw": {name: sec.get("id") for name, sec in sorted(stored["raw"].items()) if isinstance(sec, dict)}}
+
+
+def _describe(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: obj.get(k) for k in ("id", "type", "name", "address", "engine", "tags")}
+
+
+def _load(path: Path, tmp: Path, index: int, force: bool, allowed: Path | None, signer_id: str | None) -> _Input:
+    if path.is_dir():
+        root = archive.bag_root(path)
+    else:
+        if not path.is_file():
+            raise InputError("bundle not found", str(path))
+        root = archive.bag_root(archive.extract(path, tmp / f"in{index}"))
+    check = verify_bag(root, allowed, signer_id, source=str(path))
+    if not check.ok and not force:
+        raise InputError(f"bundle does not verify, not merged (use --force): {check.problems[0]}", str(path))
+    doc = results.load_results(root / "data" / "run")
+    return _Input(path, root, doc, check.metadata, check.manifest_sha256 or "")
+
+
+def merge(paths: list[Path], out: Path, *, signer: sshsig.Signer | None = None, operator: str | None = None,
+          system: str | None = None, force: bool = False, allowed_signers: Path | None = None,
+          signer_id: str | None = None, allow_secrets: bool = False) -> create.Created:
+    """One bundle at `out` holding the union of the inputs' objects, evidence and attachments."""
+    if len(paths) < 2:
+        raise InputError("merge needs at least two bundles")
+    archive.kind_of(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".assess-merge-", dir=out.parent) as tmp_name:
+        tmp = Path(tmp_name)
+        inputs = [_load(p, tmp, i, force, allowed_signers, signer_id) for i, p in enumerate(paths)]
+        first = inputs[0]
+        for other in inputs[1:]:
+            for key, what in (("catalog", "catalog"), ("profile", "profile")):
+                a, b = first.doc["run"][key], other.doc["run"][key]
+                if a != b:
+                    shown = (a.get("sha256", "")[:12], b.get("sha256", "")[:12]) if key == "catalog" else \
+                        (a.get("id"), b.get("id"))
+                    raise MergeConflict(f"{other.source} was evaluated with another {what} ({shown[1]}) than "
+                                        f"{first.source} ({shown[0]}); merge runs of one {what} only")
+        run_dir = tmp / "merged"
+        (run_dir / "evidence").mkdir(parents=True)
+        objects = _unite_objects(inputs, run_dir)
+        _unite_files(inputs, run_dir, "attachments")
+        started = min(i.doc["run"]["started"] for i in inputs)
+        finished = max(i.doc["run"]["finished"] for i in inputs)
+        base = dict(first.doc)
+        base["objects"] = objects
+        base["run"] = dict(first.doc["run"], id=results.new_run_id(), started=started, finished=finished)
+        cat = catalog_mod.load(first.root / "data" / "controls")
+        prof = profile_mod.load(str(first.root / "data" / "profile.yaml"), cat)
+        doc = replay.replay(run_dir, cat, prof, doc=base)
+        doc["run"].pop("replay", None)
+        doc["run"]["merged_from"] = [
+            {"bundle": i.source.name, "run": i.doc["run"]["id"], "manifest_sha256": i.manifest_sha256,
+             "operator": i.meta.get("operator"), "signer": (i.meta.get("signer") or {}).get("fingerprint"),
+             "objects": [o["id"] for o in i.doc["objects"] if o.get("type") != "system"]} for i in inputs]
+        results.write_json(run_dir / "results.json", doc)
+        return create.create(run_dir, out, signer=signer, operator=operator,
+                             system=system or first.meta.get("system"), controls=first.root / "data" / "controls",
+                             allow_secrets=allow_secrets,
+                             extra={"merged_from": doc["run"]["merged_from"]})
+
+
+def _unite_objects(inputs: list[_Input], run_dir: Path) -> list[dict[str, Any]]:
+    seen: dict[str, tuple[_Input, dict[str, Any], Any]] = {}
+    objects: list[dict[str, Any]] = []
+    for inp in inputs:
+        src_run = inp.root / "data" / "run"
+        for obj in inp.doc["objects"]:
+            if obj.get("type") == "system":
+                continue
+            ev_path = replay.evidence_path(src_run, obj)
+            key = _evidence_key(ev_path)
+            if obj["id"] in seen:
+                prev, prev_obj, prev_key = seen[obj["id"]]
+                if _describe(prev_obj) != _describe(obj):
+                    raise MergeConflict(f"object '{obj['id']}' is described differently in {prev.source} and "
+                                        f"{inp.source} ({_diff(_describe(prev_obj), _describe(obj))})")
+                if prev_key != key:
+                    raise MergeConflict(f"object '{obj['id']}' has different evidence in {prev.source} and "
+                                        f"{inp.source} ({_evidence_diff(prev_key, key)}); give each collector "
+                                        "distinct object ids or merge one of them only")
+                continue
+            seen[obj["id"]] = (inp, obj, key)
+            entry = dict(obj)
+            if ev_path is not None:
+                dest = run_dir / "evidence" / f"{results.safe_name(obj['id'])}.json"
+                shutil.copyfile(ev_path, dest)
+                entry["evidence"] = f"evidence/{dest.name}"
+            objects.append(entry)
+    return objects
+
+
+def _diff(a: dict[str, Any], b: dict[str, Any]) -> str:
+    return ", ".join(f"{k}: {a[k]!r} vs {b[k]!r}" for k in a if a[k] != b[k])
+
+
+def _evidence_diff(a: Any, b: Any) -> str:
+    if a is None or b is None:
+        return "collected in one bundle only"
+    if a["error"] != b["error"]:
+        return f"collection error {a['error']!r} vs {b['error']!r}"
+    names = sorted(n for n in set(a["raw"]) | set(b["raw"]) if a["raw"].get(n) != b["raw"].get(n))
+    return "raw output differs for fact(s) " + ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+
+
+def _unite_files(inputs: list[_Input], run_dir: Path, sub: str) -> None:
+    owners: dict[str, tuple[Path, str]] = {}
+    for inp in inputs:
+        base = inp.root / "data" / "run" / sub
+        if not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            rel = path.relative_to(base).as_posix()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if rel in owners:
+                if owners[rel][1] != digest:
+                    raise MergeConflict(f"{sub}/{rel} differs between {owners[rel][0]} and {inp.source}")
+                continue
+            owners[rel] = (inp.source, digest)
+            dest = run_dir / sub / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+

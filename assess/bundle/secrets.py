@@ -1,0 +1,83 @@
+"""Refuse to bundle secrets: private keys, password hashes, bearer tokens and session cookies.
+
+Evidence should never hold them (probes derive facts on the host), so a hit means a probe or an
+attachment leaked one. The scan reads every text file of the payload line by line; in JSON evidence,
+raw outputs are one escaped line each, so a hit also gives the line inside that output. Matches are
+shown shortened, never in full. Binary files (a NUL in the first 8 KiB) are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_B64 = r"[./A-Za-z0-9]"
+PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("private key", re.compile(r"-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP|SSH2 ENCRYPTED) )?PRIVATE KEY"
+                               r"( BLOCK)?-----")),
+    ("password hash (md5crypt $1$)", re.compile(rf"\$1\${_B64}{{1,8}}\${_B64}{{22}}")),
+    ("password hash (bcrypt $2$)", re.compile(rf"\$2[abxy]?\$\d\d\${_B64}{{53}}")),
+    ("password hash (sha256crypt $5$)", re.compile(rf"\$5\$(rounds=\d+\$)?{_B64}{{1,16}}\${_B64}{{43}}")),
+    ("password hash (sha512crypt $6$)", re.compile(rf"\$6\$(rounds=\d+\$)?{_B64}{{1,16}}\${_B64}{{86}}")),
+    ("password hash (yescrypt $y$)", re.compile(rf"\$g?y\${_B64}+\${_B64}+\${_B64}{{43}}")),
+    ("password hash (scrypt $7$)", re.compile(rf"\$7\${_B64}{{11,}}\${_B64}{{43}}")),
+    ("password hash (sha1crypt $sha1$)", re.compile(rf"\$sha1\$\d+\${_B64}+\${_B64}{{28}}")),
+    ("bearer token", re.compile(r"\b[Bb]earer\s+[A-Za-z0-9\-._~+/]{16,}=*")),
+    ("JSON web token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("session cookie", re.compile(r"(?i)\b(set-)?cookie\s*[:=]\s*\"?[^=;\s\"]+=(?![*x]{4}|<|\[)[^;\s\"\\]{12,}")),
+    ("session cookie", re.compile(r"\b(JSESSIONID|PHPSESSID|ASP\.NET_SessionId|connect\.sid|laravel_session|"
+                                  r"sessionid|SESSION|SESSIONID|_session_id)=(?![*x]{4}|<|\[)"
+                                  r"[A-Za-z0-9%._\-+/]{16,}")),
+]
+MAX_SCAN = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: str
+    line: int
+    inner_line: int | None
+    kind: str
+    excerpt: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}"
+        if self.inner_line is not None:
+            where += f" (line {self.inner_line} of the raw output)"
+        return f"{where}: {self.kind}: {self.excerpt}"
+
+
+def _shorten(text: str) -> str:
+    return text[:12] + "…" if len(text) > 12 else text[:4] + "…"
+
+
+def scan_file(path: Path, rel: str) -> list[Hit] | None:
+    """Hits in one file; None when the file is binary (not scanned)."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_SCAN)
+    if b"\0" in data[:8192]:
+        return None
+    text = data.decode("utf-8", "replace")
+    hits = []
+    json_like = rel.endswith(".json")
+    for number, line in enumerate(text.splitlines(), 1):
+        for kind, rx in PATTERNS:
+            for m in rx.finditer(line):
+                inner = line[:m.start()].count("\\n") + 1 if json_like and "\\n" in line else None
+                hits.append(Hit(rel, number, inner, kind, _shorten(m.group(0))))
+    return hits
+
+
+def scan_tree(root: Path) -> tuple[list[Hit], list[str]]:
+    """(every hit under `root`, files skipped as binary), paths relative to `root`."""
+    hits: list[Hit] = []
+    skipped: list[str] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        found = scan_file(path, rel)
+        if found is None:
+            skipped.append(rel)
+        else:
+            hits += found
+    return hits, skipped
