@@ -38,8 +38,9 @@ def main() -> None:
     """
 
 
-from assess.cli import controls, questionnaire, scan  # noqa: E402  (register the verbs)
+from assess.cli import bundle, controls, questionnaire, scan  # noqa: E402  (register the verbs)
 
 main.add_command(scan.scan)
 main.add_command(controls.controls)
 main.add_command(questionnaire.questionnaire_cmd)
+main.add_command(bundle.bundle)
