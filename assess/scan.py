@@ -36,6 +36,15 @@ Collector = Callable[[], ObjectEvidence]
 
 
 @dataclass
+class Hooks:
+    """Optional steps around a run (assess.rescan, assess.record)."""
+
+    only: dict[str, set[str]] | None = None  # collect only these objects, and only these facts of each
+    evidence: Callable[[dict[str, ObjectEvidence], Path], None] | None = None  # after collection
+    document: Callable[[dict[str, Any]], None] | None = None  # just before results.json is written
+
+
+@dataclass
 class Inputs:
     """What people add to the evidence: interview answers and approved waivers, judged as of `today`."""
 
@@ -65,19 +74,28 @@ def transport_for(target: Target) -> Transport | None:
     return None
 
 
-def collector_for(catalog: Catalog, profile: Profile, target: Target) -> Collector | None:
-    """A zero-argument job that collects one object; None for interview-only objects (site, organization)."""
+def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[str] | None = None
+                  ) -> Collector | None:
+    """A zero-argument job that collects one object; None for interview-only objects (site, organization).
+    `only` limits it to the facts with those names (a rescan of what failed)."""
     transport = transport_for(target)
     if transport is None:
         return None
     facts = plan.facts_needed(catalog, profile, target)
+    if only is not None:
+        facts = [f for f in facts if f.name in only]
     return lambda: collect(target.id, transport, facts)
 
 
 def collect_all(catalog: Catalog, profile: Profile, targets: list[Target], run_dir: Path,
-                concurrency: int, progress: Progress | None = None) -> dict[str, ObjectEvidence]:
-    """Collect every reachable object in a bounded pool, writing each object's evidence on completion."""
-    jobs = [(t, collector_for(catalog, profile, t)) for t in targets]
+                concurrency: int, progress: Progress | None = None,
+                only: dict[str, set[str]] | None = None) -> dict[str, ObjectEvidence]:
+    """Collect every reachable object in a bounded pool, writing each object's evidence on completion.
+    With `only`, just the objects it names, and of each just the facts it lists."""
+    if only is None:
+        jobs = [(t, collector_for(catalog, profile, t)) for t in targets]
+    else:
+        jobs = [(t, collector_for(catalog, profile, t, only[t.id])) for t in targets if t.id in only]
     evidence: dict[str, ObjectEvidence] = {}
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         futures = {pool.submit(job): t for t, job in jobs if job is not None}
@@ -148,19 +166,24 @@ def _fix(check: Check) -> dict[str, Any]:
 
 
 def run(catalog: Catalog, profile: Profile, targets: list[Target], out: Path, concurrency: int = 8,
-        progress: Progress | None = None, inputs: Inputs | None = None) -> ScanOutcome:
+        progress: Progress | None = None, inputs: Inputs | None = None, hooks: Hooks | None = None) -> ScanOutcome:
     inputs = inputs or Inputs()
+    hooks = hooks or Hooks()
     run_id = results.new_run_id()
     run_dir = results.create_run_dir(out, run_id)
     if inputs.answers:
         answers.store_attachments(inputs.answers, run_dir)
     started = now()
     t0 = time.monotonic()
-    evidence = collect_all(catalog, profile, targets, run_dir, concurrency, progress)
+    evidence = collect_all(catalog, profile, targets, run_dir, concurrency, progress, hooks.only)
+    if hooks.evidence:
+        hooks.evidence(evidence, run_dir)
     item_results, system = evaluate_all(catalog, profile, targets, evidence)
     item_results, sections = apply_inputs(catalog, item_results, inputs)
     doc = build_document(catalog, profile, targets, run_id, started, evidence, item_results, system, sections)
     doc["run"]["seconds"] = round(time.monotonic() - t0, 3)
+    if hooks.document:
+        hooks.document(doc)
     results.write_json(run_dir / "results.json", doc)
     errors = {oid: ev.error for oid, ev in evidence.items() if ev.error}
     return ScanOutcome(run_dir, doc, errors)
