@@ -258,8 +258,8 @@ def load(path: Path, catalog: Catalog, pairs: dict[tuple[str, str], Pair], today
     hashed: dict[Path, Attachment] = {}
     for raw in entries:
         node = _present(raw)
-        if not check_mapping(node, _ROW_SPEC, "answer entry", problems, f) or \
-                "item" not in node or "object" not in node:
+        before = len(problems)
+        if not check_mapping(node, _ROW_SPEC, "answer entry", problems, f) or len(problems) > before:
             continue
         item_id, object_id = node["item"].strip(), node["object"].strip()
         if item_id not in catalog.items:

@@ -103,7 +103,10 @@ def load(path: Path, catalog: Catalog, pairs: dict[tuple[str, str], Pair], today
     objects = {oid for (_i, oid) in pairs}
     waivers: list[Waiver] = []
     ids: dict[str, int] = {}
-    for node in data["waivers"]:
+    for i, node in enumerate(data["waivers"]):
+        if not isinstance(node, dict):
+            problems.add(f, data["waivers"].item_lines[i], "each waiver must be a mapping (id, item, ...)")
+            continue
         waiver = _waiver(node, catalog, pairs, objects, today, problems, f)
         if waiver is None:
             continue
@@ -168,7 +171,8 @@ def _waiver(node: Any, catalog: Catalog, pairs: dict[tuple[str, str], Pair], obj
     measure = None
     if "compensating_measure" in node:
         m = node["compensating_measure"]
-        if check_mapping(m, _MEASURE_SPEC, "compensating_measure", problems, f):
+        count = len(problems)
+        if check_mapping(m, _MEASURE_SPEC, "compensating_measure", problems, f) and len(problems) == count:
             measure = {"id": _text(m, "id", problems, f), "description": _text(m, "description", problems, f)}
     if len(problems) > before or expires is None:
         return None
