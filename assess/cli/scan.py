@@ -13,6 +13,7 @@ from assess import answers, inventory, questionnaire, summary, waivers
 from assess import catalog as catalog_mod
 from assess import profile as profile_mod
 from assess import scan as scan_mod
+from assess.cli import history as history_cli
 from assess.collect import ObjectEvidence
 
 FAIL_ON = {"fail": ("fail",), "partial": ("fail", "partial")}
@@ -36,8 +37,10 @@ FAIL_ON = {"fail": ("fail",), "partial": ("fail", "partial")}
               help="Interview answers: a filled questionnaire (.yaml or .xlsx, see `assess questionnaire init`).")
 @click.option("--waivers", "waivers_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Approved exceptions (YAML): shown on their results, never hiding them.")
+@history_cli.scan_options
 def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | None, out_dir: Path, concurrency: int,
-         fail_on: str | None, quiet: bool, answers_path: Path | None, waivers_path: Path | None) -> None:
+         fail_on: str | None, quiet: bool, answers_path: Path | None, waivers_path: Path | None,
+         history_path: Path | None, no_history: bool, wait: float, rescan_failed: str | None, trigger: str) -> None:
     """Assess the inventory (default: this machine) against every level-3 item."""
     cat = catalog_mod.load(controls_dir)
     prof = profile_mod.load(profile_name, cat)
@@ -62,11 +65,17 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
 
     if show:
         click.echo(f"assess: scanning {total} object(s) with profile {prof.id}", err=True)
-    outcome = scan_mod.run(cat, prof, targets, out_dir, concurrency, progress, inputs)
+    with history_cli.recorder(history_path, no_history, wait, inventory_path, trigger, rescan_failed) as rec:
+        hooks = history_cli.hooks(rec, rescan_failed, cat, prof, targets)
+        outcome = scan_mod.run(cat, prof, targets, out_dir, concurrency, progress, inputs, hooks)
+        history_cli.store(rec, outcome)
     for warning in outcome.document["run"].get("warnings", []):
         click.echo(f"assess: warning: {warning}", err=True)
     if not quiet:
         click.echo(summary.render_text(outcome.document))
+        q, w = outcome.document["questionnaire"], outcome.document["waivers"]
+        click.echo(f"questionnaire: {q['answered']} of {q['total']} answered, {q['expired']} expired; "
+                   f"waivers: {w['active']} active ({w['results_waived']} results), {w['expired']} expired")
     click.echo(f"results: {outcome.run_dir / 'results.json'}")
     for oid, reason in outcome.collection_errors.items():
         click.echo(f"assess: {oid}: collection failed: {reason}", err=True)

@@ -214,3 +214,9 @@ def test_bad_answers_or_waivers_stop_the_scan_with_file_line(setup):
     result = invoke("questionnaire", "check", str(tmp / "a.yaml"), "-i", str(tmp / "inv.yaml"))
     assert result.exit_code == 2 and "fully automated" in result.stderr
     assert not (tmp / "out").exists()
+
+
+def test_the_summary_shows_questionnaire_and_waiver_counts(setup):
+    result = invoke("scan", "-i", str(setup / "inv.yaml"), "--out", str(setup / "out"))
+    assert result.exit_code in (0, 3), result.stderr
+    assert "questionnaire: 0 of " in result.stdout and "waivers: 0 active (0 results), 0 expired" in result.stdout
