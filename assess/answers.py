@@ -422,6 +422,12 @@ def apply(results: list[ItemResult], catalog: Catalog, answers: AnswerSet | None
         if answer is None:
             out.append(r)
             continue
+        if r.source == "profile" or (r.source in ("checks", "collection") and item.automation != "partial"):
+            warnings.append(f"{answer.where}: the answer for {r.item} on '{r.object}' is not used: "
+                            + ("the profile tailors the item out" if r.source == "profile" else
+                               "the checks alone decide it"))
+            out.append(r)
+            continue
         if answer.expired(today):
             expired += int(needed)
             warnings.append(f"{answer.where}: the answer for {r.item} on '{r.object}' expired on "

@@ -135,3 +135,16 @@ def test_apply_is_pure():
     run(before, answer("L3-CES1-03", "system"), answer("L3-CES1-02", "web-1", "fail"))
     assert before == snapshot
 
+
+
+def test_answers_never_replace_a_checks_only_or_tailored_verdict():
+    """load() rejects these; apply() holds the line too (e.g. a replay under a changed catalog)."""
+    results = evaluated()
+    tailored = ItemResult("L3-CES1-03", "system", "na", "tailored out by profile t: x", "profile")
+    results = [tailored if (r.item, r.object) == ("L3-CES1-03", "system") else r for r in results]
+    after, coverage, warnings = run(results, answer("L3-CES1-01", "web-1", "pass"),
+                                    answer("L3-CES1-03", "system", "fail"))
+    assert after == results
+    assert warnings == ["answers.yaml:7: the answer for L3-CES1-01 on 'web-1' is not used: the checks alone decide it",
+                        "answers.yaml:7: the answer for L3-CES1-03 on 'system' is not used: the profile tailors "
+                        "the item out"]
