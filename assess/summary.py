@@ -53,7 +53,11 @@ def render_text(doc: dict[str, Any]) -> str:
                          f"  {g['control_point']}  [{', '.join(g['objects'])}]  {g['reason']}")
     c = doc["conclusion"]
     lines.append("")
-    lines.append(f"predicted conclusion (2025 template, self-assessment): {c['conclusion_zh']}  "
-                 f"符合率 {c['conformance_rate'] * 100:.1f}% over {c['items_counted']} decided items; "
+    if c.get("template") == "2021":
+        figure = f"综合得分 {c['score']:.1f} (indicative){'; 高风险 veto' if c.get('veto') else ''}"
+    else:
+        figure = f"符合率 {c['conformance_rate'] * 100:.1f}%"
+    lines.append(f"predicted conclusion ({c.get('template', '2025')} template, self-assessment): "
+                 f"{c['conclusion_zh']}  {figure} over {c['items_counted']} decided items; "
                  f"{c['items_pending']} of {c['items_total']} items still need interview or have errors")
     return "\n".join(lines)
