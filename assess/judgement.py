@@ -32,8 +32,15 @@ def item_meta(catalog: Catalog) -> dict[str, dict[str, Any]]:
     }
 
 
+def check_meta(catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """Titles of the checks, so that reports can name every check result (passing ones too)."""
+    return {c.id: {"title": c.title, "title_en": c.title_en, "object_type": c.object_type}
+            for c in catalog.checks.values()}
+
+
 def judge(document: dict[str, Any], catalog: Catalog, profile: Profile) -> None:
-    """Add `highrisk`, `conclusion` and `remediation` to a results document (in place)."""
+    """Add `checks`, `highrisk`, `conclusion` and `remediation` to a results document (in place)."""
+    document["checks"] = check_meta(catalog)
     findings = highrisk.evaluate(catalog.highrisk, document, profile.level, profile.context)
     document["highrisk"] = findings
     template = str(profile.conclusion.get("template", "2025"))

@@ -35,9 +35,10 @@ def _risk_items(document: Mapping[str, Any]) -> dict[tuple[str, str], list[Mappi
     return out
 
 
-def _disruption(values: list[str]) -> str:
+def _disruption(values: list[str]) -> str | None:
+    """The most disruptive of the fixes' disruptions; None when no fix states one (to be assessed)."""
     known = [v for v in values if v in DISRUPTION]
-    return max(known, key=DISRUPTION.index) if known else "none"
+    return max(known, key=DISRUPTION.index) if known else None
 
 
 def plan(document: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -57,7 +58,8 @@ def plan(document: Mapping[str, Any]) -> list[dict[str, Any]]:
         e["objects"].append(r["object"])
         if r["verdict"] == "fail":
             e["verdict"] = "fail"
-        e["reasons"].append(r["reason"])
+        answer = r.get("answer") if isinstance(r.get("answer"), dict) else {}
+        e["reasons"].append(answer.get("explanation") or r["reason"])
         failed = {c["check"]: c for c in r.get("checks") or [] if c["status"] == "fail"}
         for fix in r.get("remediation") or []:
             slot = e["fixes"].setdefault(fix["check"], {**fix, "objects": [], "observed": failed.get(
@@ -76,8 +78,10 @@ def plan(document: Mapping[str, Any]) -> list[dict[str, Any]]:
         risk_list = list(e.pop("risks").values())
         reasons = e.pop("reasons")
         priority = "major" if any(x["major"] for x in risk_list) else "high" if risk_list else "normal"
+        if not fixes:
+            fixes = [_advice(e, risk_list)]
         e.update(priority=priority, fixes=fixes, risks=risk_list,
-                 disruption=_disruption([f.get("disruption", "none") for f in fixes]),
+                 disruption=_disruption([f["disruption"] for f in fixes if f.get("disruption")]),
                  gap=_gap_zh(e, fixes, reasons), gap_en=_gap_en(e, fixes, reasons))
         out.append(e)
     order = {item_id: n for n, item_id in enumerate(items)}
@@ -88,10 +92,19 @@ def plan(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _advice(e: Mapping[str, Any], risks: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The fix of an item no automated check covers: the high-risk case's remedy, else the requirement."""
+    text = "；".join(dict.fromkeys(r["remediation"] for r in risks)) or f"按测评项要求整改：{e['requirement']}"
+    text_en = "; ".join(dict.fromkeys(r["remediation_en"] for r in risks if r.get("remediation_en"))) or \
+        f"Meet the requirement of {e['item']} ({e['control_point_en'] or e['control_point']})."
+    return {"check": None, "title": "", "title_en": "", "text": text, "text_en": text_en, "command": "",
+            "disruption": None, "objects": list(e["objects"]), "observed": ""}
+
+
 def _gap_zh(e: Mapping[str, Any], fixes: list[Mapping[str, Any]], reasons: list[str]) -> str:
     n = len(e["objects"])
     head = f"{e['control_point']}（{e['clause']}）{n} 个测评对象{VERDICT_ZH[e['verdict']]}"
-    if fixes:
+    if fixes and fixes[0]["check"]:
         first = fixes[0]
         more = f"等 {len(fixes)} 项检查" if len(fixes) > 1 else ""
         detail = f"（{first['observed']}）" if first.get("observed") else ""
@@ -103,7 +116,7 @@ def _gap_en(e: Mapping[str, Any], fixes: list[Mapping[str, Any]], reasons: list[
     n = len(e["objects"])
     state = "fail" if e["verdict"] == "fail" else "partly conform"
     head = f"{e.get('control_point_en') or e['control_point']} ({e['clause']}): {n} object(s) {state}"
-    if fixes:
+    if fixes and fixes[0]["check"]:
         first = fixes[0]
         more = f", and {len(fixes) - 1} more check(s)" if len(fixes) > 1 else ""
         detail = f" ({first['observed']})" if first.get("observed") else ""
