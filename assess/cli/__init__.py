@@ -44,3 +44,9 @@ main.add_command(scan.scan)
 main.add_command(controls.controls)
 main.add_command(questionnaire.questionnaire_cmd)
 main.add_command(bundle.bundle)
+
+from assess.cli import history as _history  # noqa: E402
+
+main.add_command(_history.history_cmd)
+main.add_command(_history.diff_cmd)
+main.add_command(_history.schedule_cmd)
