@@ -27,3 +27,16 @@ def lab_unavailable(reason: str) -> None:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _throwaway_assess_home(tmp_path_factory: pytest.TempPathFactory):
+    """Every `assess scan` records its run in the history; in tests that history is a throw-away one,
+    never the user's ~/.local/share/assess (subprocesses inherit it too)."""
+    saved = os.environ.get("ASSESS_HOME")
+    os.environ["ASSESS_HOME"] = str(tmp_path_factory.mktemp("assess-home"))
+    yield
+    if saved is None:
+        os.environ.pop("ASSESS_HOME", None)
+    else:
+        os.environ["ASSESS_HOME"] = saved
