@@ -26,7 +26,7 @@ import re
 import shutil
 import socket
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,14 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _source_of(rel: str, run_dir: Path, controls: Path) -> str:
+    """Where a payload file came from, so a secret can be fixed at its source."""
+    for prefix, base in (("run/", run_dir), ("controls/", controls)):
+        if rel.startswith(prefix):
+            return str(base / rel[len(prefix):])
+    return f"data/{rel}"
+
+
 def write_manifest(root: Path, files: list[str], name: str) -> None:
     lines = [f"{bagcheck.sha256_file(root / f)}  {bagcheck.encode_path(f)}\n" for f in sorted(files)]
     (root / name).write_text("".join(lines), encoding="utf-8")
@@ -176,6 +184,7 @@ def create(run_dir: Path, out: Path, *, signer: sshsig.Signer | None = None, pre
             shutil.copyfile(src, dst)
         (data / "profile.yaml").write_text(profile_yaml(doc, cat), encoding="utf-8")
         hits, binary = secrets.scan_tree(data)
+        hits = [replace(h, path=_source_of(h.path, run_dir, cat.root)) for h in hits]
         if hits and not allow_secrets:
             shown = "\n  ".join(str(h) for h in hits[:50])
             more = f"\n  … and {len(hits) - 50} more" if len(hits) > 50 else ""

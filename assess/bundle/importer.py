@@ -119,13 +119,9 @@ def _import(path: Path, out_dir: Path, controls: Path | None, profile: str | Non
 
 
 def render_reports(done: Imported, formats: str, lang: str) -> list[Path]:
-    """The report files for the re-evaluation (every format with 'all'), written into the output directory."""
+    """The report files of the re-evaluation ('all': every format) written into the output directory."""
     from assess import reports
 
-    render = getattr(reports, "render", None)
-    if render is None:
-        return []
-    known = list(getattr(reports, "FORMATS", ()))
-    chosen = known if formats == "all" else [f.strip() for f in formats.split(",") if f.strip()]
-    done.reports = list(render(done.document, done.out_dir, chosen, lang))
+    chosen = list(reports.FORMATS) if formats == "all" else reports.parse_formats(formats)
+    done.reports = reports.render(done.document, done.out_dir, chosen, lang)
     return done.reports

@@ -1,0 +1,242 @@
+"""Import re-evaluates a bundle's evidence offline; merge unites collectors' bundles into one run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assess import catalog as catalog_mod
+from assess import profile as profile_mod
+from assess import replay
+from assess.bundle import archive, create, importer, merge
+from assess.bundle.verify import verify
+from assess.cli import main
+from assess.probes.facts import facts_for
+from tests.bundle.conftest import OPERATOR, extract, scan
+
+ITEM = "L3-CES1-01"  # fed by the login.defs checks on the local object
+
+
+def verdicts(doc: dict) -> dict[tuple[str, str], str]:
+    return {(r["item"], r["object"]): r["verdict"] for r in doc["results"]}
+
+
+def check_status(doc: dict, check: str, obj: str = "local") -> str:
+    for r in doc["results"]:
+        for c in r["checks"]:
+            if c["check"] == check and r["object"] == obj:
+                return c["status"]
+    raise AssertionError(f"no result for {check}")
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def observed_max_days(run_dir: Path):
+    return load(run_dir / "evidence" / "local.json")["facts"]["login_defs"]["value"].get("PASS_MAX_DAYS")
+
+
+def test_import_reproduces_the_operators_verdicts(signed_zip, run_dir, keys, tmp_path):
+    result = CliRunner().invoke(main, ["bundle", "import", str(signed_zip), "-o", str(tmp_path / "imp"),
+                                       "--allowed-signers", str(keys["allowed"]), "--signer", OPERATOR,
+                                       "--format", "json,junit"])
+    assert result.exit_code == 0, result.output
+    doc = load(tmp_path / "imp" / "results.json")
+    assert verdicts(doc) == verdicts(load(run_dir / "results.json"))
+    assert doc["run"]["import"]["verified"] is True and doc["run"]["import"]["signer"]["principals"] == [OPERATOR]
+    assert doc["run"]["replay"]["of_run"] == run_dir.name
+    assert (tmp_path / "imp" / "evidence" / "local.json").read_bytes() == \
+        (run_dir / "evidence" / "local.json").read_bytes()
+    assert (tmp_path / "imp" / "report.json").is_file() and (tmp_path / "imp" / "report.junit.xml").is_file()
+    assert load(tmp_path / "imp" / "verification.json")["verified"] is True
+
+
+def test_import_under_a_tailored_profile_changes_the_verdicts(signed_zip, run_dir, tmp_path):
+    original = load(run_dir / "results.json")
+    assert verdicts(original)[(ITEM, "local")] != "na"
+    tailored = tmp_path / "tailored.yaml"
+    tailored.write_text(f"id: evaluator-x\ntitle: 测评机构 X 的裁剪\nlevel: 3\nextends: level3\n"
+                        f"tailoring:\n  {ITEM}: 本系统不涉及本地登录（示例裁剪）\n", encoding="utf-8")
+    done = importer.import_bundle(signed_zip, tmp_path / "a", profile=str(tailored))
+    row = next(r for r in done.document["results"] if r["item"] == ITEM and r["object"] == "local")
+    assert row["verdict"] == "na" and "evaluator-x" in row["reason"]
+    assert done.document["run"]["profile"]["id"] == "evaluator-x"
+
+    days = observed_max_days(run_dir)
+    if not isinstance(days, int):
+        pytest.skip("this machine's login.defs sets no PASS_MAX_DAYS")
+    lenient = tmp_path / "lenient.yaml"
+    lenient.write_text(f"id: lenient\ntitle: 宽松阈值\nlevel: 3\nextends: level3\n"
+                       f"parameters:\n  password_max_days: {days}\n", encoding="utf-8")
+    again = importer.import_bundle(signed_zip, tmp_path / "b", profile=str(lenient))
+    assert check_status(again.document, "linux.login_defs.pass_max_days") == "pass"
+    if days > 90:
+        assert check_status(original, "linux.login_defs.pass_max_days") == "fail"
+
+
+def test_import_under_tailored_controls_and_the_bundles_own(signed_zip, run_dir, tmp_path):
+    days = observed_max_days(run_dir)
+    controls = tmp_path / "controls"
+    shutil.copytree(catalog_mod.default_root(), controls)
+    params = controls / "parameters" / "linux.yaml"
+    params.write_text(params.read_text().replace("default: 90", f"default: {max(int(days or 0), 90)}", 1))
+    result = CliRunner().invoke(main, ["bundle", "import", str(signed_zip), "-o", str(tmp_path / "mine"),
+                                       "--controls", str(controls), "--template", "2021", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    mine = load(tmp_path / "mine" / "results.json")
+    assert mine["run"]["catalog"]["sha256"] == catalog_mod.load(controls).sha256
+    assert check_status(mine, "linux.login_defs.pass_max_days") == "pass"
+    assert mine["conclusion"]["template"] == "2021"
+    own = importer.import_bundle(signed_zip, tmp_path / "own", bundle_controls=True)
+    assert verdicts(own.document) == verdicts(load(run_dir / "results.json"))
+    assert own.document["run"]["catalog"]["sha256"] == load(run_dir / "results.json")["run"]["catalog"]["sha256"]
+
+
+def tampered(bundle: Path, tmp_path: Path) -> Path:
+    root = extract(bundle, tmp_path / "t")
+    ev = root / "data" / "run" / "evidence" / "local.json"
+    ev.write_bytes(ev.read_bytes().replace(b"PASS_MAX_DAYS", b"PASS_MAX_DAYZ", 1))
+    out = tmp_path / "tampered.zip"
+    archive.write(root, out, root.name)
+    return out
+
+
+def test_a_failing_bundle_is_refused_unless_forced_and_then_says_so(signed_zip, tmp_path):
+    bad = tampered(signed_zip, tmp_path)
+    runner = CliRunner()
+    refused = runner.invoke(main, ["bundle", "import", str(bad), "-o", str(tmp_path / "r")])
+    assert refused.exit_code == 1
+    assert "does not verify, not imported" in refused.output and "local.json: changed" in refused.output
+    assert not (tmp_path / "r").exists()
+    forced = runner.invoke(main, ["bundle", "import", str(bad), "-o", str(tmp_path / "f"), "--force",
+                                  "--format", "json"])
+    assert forced.exit_code == 0, forced.output
+    assert forced.output.splitlines()[0].startswith("WARNING: ") and "--force" in forced.output.splitlines()[0]
+    doc = load(tmp_path / "f" / "results.json")
+    assert doc["run"]["import"]["verified"] is False and doc["run"]["import"]["forced"] is True
+    assert doc["run"]["warnings"][0] == importer.FAILED_BANNER
+    assert "local.json: changed" in (tmp_path / "f" / "VERIFICATION-FAILED.txt").read_text()
+    assert load(tmp_path / "f" / "report.json")["run"]["import"]["verified"] is False
+
+
+def test_import_carries_interview_answers_and_attachments(answered_run, tmp_path):
+    bundle = tmp_path / "answered.tar.gz"
+    create.create(answered_run, bundle, operator=OPERATOR)
+    done = importer.import_bundle(bundle, tmp_path / "imp")
+    row = next(r for r in done.document["results"] if r["item"] == "L3-CES1-02" and r["object"] == "local")
+    assert row["verdict"] == "pass" and row["source"] == "interview"
+    att = row["answer"]["attachments"][0]
+    copy = tmp_path / "imp" / att["path"]
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == att["sha256"]
+    assert verdicts(done.document) == verdicts(load(answered_run / "results.json"))
+
+
+def test_replay_reparses_raw_output_and_flags_what_it_cannot_use(run_dir, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    ev_path = run / "evidence" / "local.json"
+    stored = load(ev_path)
+    section = stored["raw"]["login_defs"]
+    section["output"] = "@@F /etc/login.defs\nPASS_MAX_DAYS 30\nPASS_MIN_LEN 12\n"
+    section["id"] = hashlib.sha256(section["output"].encode()).hexdigest()
+    stored["facts"]["login_defs"]["value"] = {"stale": True}  # the parsed value is not trusted: raw is re-parsed
+    ev_path.write_text(json.dumps(stored))
+    cat = catalog_mod.load()
+    prof = profile_mod.load("level3", cat)
+    doc = replay.replay(run, cat, prof)
+    assert check_status(doc, "linux.login_defs.pass_max_days") == "pass"
+    assert check_status(doc, "linux.login_defs.pass_min_len") == "pass"
+
+    login_defs = facts_for("linux")["login_defs"]
+    edited = dict(stored, raw={"login_defs": dict(section, output=section["output"] + "PASS_MAX_DAYS 1\n")})
+    assert "does not match its evidence id" in replay.reparse(edited, [login_defs]).facts["login_defs"].reason
+    missing = dict(stored, raw={}, facts={})
+    fact = replay.reparse(missing, [login_defs]).facts["login_defs"]
+    assert fact.status == "error" and fact.reason == replay.NOT_COLLECTED
+    ev_path.write_text(json.dumps({k: v for k, v in stored.items() if k != "raw"}))
+    with pytest.raises(replay.InputError, match="not an assess evidence file"):
+        replay.replay(run, cat, prof)
+
+
+def shard(run_dir: Path, dest: Path, new_id: str, edit=None) -> Path:
+    """A copy of a real run in which the local object is called `new_id` (one collector of a fleet)."""
+    shutil.copytree(run_dir, dest)
+    doc = load(dest / "results.json")
+    for o in doc["objects"]:
+        if o["id"] == "local":
+            o["id"], o["evidence"] = new_id, f"evidence/{new_id}.json"
+    for r in doc["results"]:
+        if r["object"] == "local":
+            r["object"] = new_id
+    (dest / "results.json").write_text(json.dumps(doc, ensure_ascii=False))
+    ev = load(dest / "evidence" / "local.json")
+    ev["object"] = new_id
+    if edit:
+        edit(ev)
+    (dest / "evidence" / "local.json").unlink()
+    (dest / "evidence" / f"{new_id}.json").write_text(json.dumps(ev, ensure_ascii=False))
+    return dest
+
+
+def shard_bundle(run_dir: Path, tmp_path: Path, new_id: str, name: str, edit=None) -> Path:
+    out = tmp_path / f"{name}.zip"
+    create.create(shard(run_dir, tmp_path / name, new_id, edit), out, operator=f"{name}@example.com")
+    return out
+
+
+def test_merge_unites_collectors_into_one_signed_run(run_dir, keys, tmp_path):
+    a = shard_bundle(run_dir, tmp_path, "web-1", "site-a")
+    b = shard_bundle(run_dir, tmp_path, "db-1", "site-b")
+    out = tmp_path / "fleet.tar.gz"
+    result = CliRunner().invoke(main, ["bundle", "merge", str(a), str(b), str(a), "-o", str(out),
+                                       "--sign", str(keys["ed25519"]), "--operator", OPERATOR])
+    assert result.exit_code == 0, result.output
+    check = verify(out, keys["allowed"], OPERATOR)
+    assert check.ok, check.problems
+    root = extract(out, tmp_path / "x")
+    doc = load(root / "data" / "run" / "results.json")
+    ids = [o["id"] for o in doc["objects"]]
+    assert "web-1" in ids and "db-1" in ids and ids.count("web-1") == 1
+    assert verdicts(doc)[(ITEM, "web-1")] == verdicts(doc)[(ITEM, "db-1")] == \
+        verdicts(load(run_dir / "results.json"))[(ITEM, "local")]
+    assert {m["bundle"] for m in doc["run"]["merged_from"]} == {"site-a.zip", "site-b.zip"}
+    assert {p.name for p in (root / "data" / "run" / "evidence").iterdir()} == {"web-1.json", "db-1.json"}
+    assert len(load(root / "data" / "bundle.json")["merged_from"]) == 3
+
+
+def test_merge_conflict_same_object_different_evidence(run_dir, tmp_path):
+    def edit(ev):
+        sec = ev["raw"]["login_defs"]
+        sec["output"] += "\nPASS_MAX_DAYS 1"
+        sec["id"] = hashlib.sha256(sec["output"].encode()).hexdigest()
+
+    a = shard_bundle(run_dir, tmp_path, "web-1", "site-a")
+    b = shard_bundle(run_dir, tmp_path, "web-1", "site-b", edit)
+    result = CliRunner().invoke(main, ["bundle", "merge", str(a), str(b), "-o", str(tmp_path / "m.zip")])
+    assert result.exit_code == 2
+    assert "object 'web-1' has different evidence in" in result.output and "site-a.zip" in result.output \
+        and "site-b.zip" in result.output and "login_defs" in result.output
+    assert not (tmp_path / "m.zip").exists()
+
+
+def test_merge_refuses_other_catalogs_and_failing_bundles(run_dir, signed_zip, tmp_path):
+    controls = tmp_path / "controls"
+    shutil.copytree(catalog_mod.default_root(), controls)
+    params = controls / "parameters" / "linux.yaml"
+    params.write_text(params.read_text().replace("default: 90", "default: 60", 1))
+    other_run = scan(tmp_path / "other", "--controls", str(controls))
+    other = tmp_path / "other.zip"
+    create.create(other_run, other, controls=controls, signer=None)
+    with pytest.raises(merge.MergeConflict, match="another catalog"):
+        merge.merge([signed_zip, other], tmp_path / "m.zip")
+    bad = tampered(signed_zip, tmp_path)
+    with pytest.raises(create.InputError, match="does not verify"):
+        merge.merge([bad, other], tmp_path / "m.zip")
+    with pytest.raises(create.InputError, match="at least two"):
+        merge.merge([signed_zip], tmp_path / "m.zip")
