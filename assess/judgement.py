@@ -63,3 +63,26 @@ def rejudge(document: dict[str, Any], template: str) -> dict[str, Any]:
                                             document["highrisk"])
     doc["run"] = {**document["run"], "template": template}
     return doc
+
+
+#: `--fail-on` levels, strictest last: what makes a CI gate fail.
+FAIL_ON = ("major-risk", "high-risk", "fail", "partial")
+
+
+def exceeds(document: dict[str, Any], level: str) -> bool:
+    """Whether a results document has a finding at or above a `--fail-on` level.
+
+    major-risk: a triggered 重大风险隐患; high-risk: any triggered high-risk case (major ones included);
+    fail: that, or any 不符合 result; partial: that, or any 部分符合 result.
+    """
+    if level not in FAIL_ON:
+        raise InputError(f"unknown --fail-on level '{level}' (known: {', '.join(FAIL_ON)})")
+    triggered = [f for f in document.get("highrisk") or [] if f.get("status") == "triggered"]
+    if any(f.get("major") for f in triggered):
+        return True
+    if level == "major-risk":
+        return False
+    if triggered:
+        return True
+    verdicts = {"high-risk": (), "fail": ("fail",), "partial": ("fail", "partial")}[level]
+    return any(r["verdict"] in verdicts for r in document["results"])

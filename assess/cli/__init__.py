@@ -45,6 +45,10 @@ main.add_command(controls.controls)
 main.add_command(questionnaire.questionnaire_cmd)
 main.add_command(bundle.bundle)
 
+from assess.cli import report as _report  # noqa: E402
+
+main.add_command(_report.report)
+
 from assess.cli import history as _history  # noqa: E402
 
 main.add_command(_history.history_cmd)

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import click
 
-from assess import answers, inventory, questionnaire, summary, waivers
+from assess import answers, inventory, judgement, questionnaire, reports, summary, waivers
 from assess import catalog as catalog_mod
 from assess import profile as profile_mod
 from assess import scan as scan_mod
 from assess.cli import history as history_cli
 from assess.collect import ObjectEvidence
-
-FAIL_ON = {"fail": ("fail",), "partial": ("fail", "partial")}
 
 
 @click.command()
@@ -30,8 +28,11 @@ FAIL_ON = {"fail": ("fail",), "partial": ("fail", "partial")}
               help="Directory that receives <run-id>/.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True,
               help="Objects collected at once.")
-@click.option("--fail-on", type=click.Choice(sorted(FAIL_ON)), default=None,
-              help="Exit 1 when any result is at or above this verdict.")
+@click.option("--fail-on", type=click.Choice(judgement.FAIL_ON), default=None,
+              help="Exit 1 on a finding at or above this level: major-risk (重大风险隐患), high-risk, fail, partial.")
+@click.option("--format", "report_formats", default="html,json", show_default=True,
+              help="Reports written into the run directory (html, xlsx, md, json, junit, oscal; json is results.json).")
+@click.option("--lang", type=click.Choice(reports.LANGS), default="zh", show_default=True, help="Report language.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary table.")
 @click.option("--answers", "answers_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Interview answers: a filled questionnaire (.yaml or .xlsx, see `assess questionnaire init`).")
@@ -39,9 +40,10 @@ FAIL_ON = {"fail": ("fail",), "partial": ("fail", "partial")}
               help="Approved exceptions (YAML): shown on their results, never hiding them.")
 @history_cli.scan_options
 def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | None, out_dir: Path, concurrency: int,
-         fail_on: str | None, quiet: bool, answers_path: Path | None, waivers_path: Path | None,
+         fail_on: str | None, report_formats: str, lang: str, quiet: bool, answers_path: Path | None, waivers_path: Path | None,
          history_path: Path | None, no_history: bool, wait: float, rescan_failed: str | None, trigger: str) -> None:
     """Assess the inventory (default: this machine) against every level-3 item."""
+    formats = [f for f in reports.parse_formats(report_formats) if f != "json"]
     cat = catalog_mod.load(controls_dir)
     prof = profile_mod.load(profile_name, cat)
     targets = inventory.load(inventory_path) if inventory_path else inventory.local_inventory()
@@ -77,9 +79,11 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
         click.echo(f"questionnaire: {q['answered']} of {q['total']} answered, {q['expired']} expired; "
                    f"waivers: {w['active']} active ({w['results_waived']} results), {w['expired']} expired")
     click.echo(f"results: {outcome.run_dir / 'results.json'}")
+    for path in reports.render(outcome.document, outcome.run_dir, formats, lang):
+        click.echo(f"report: {path}")
     for oid, reason in outcome.collection_errors.items():
         click.echo(f"assess: {oid}: collection failed: {reason}", err=True)
-    if fail_on and any(r["verdict"] in FAIL_ON[fail_on] for r in outcome.document["results"]):
+    if fail_on and judgement.exceeds(outcome.document, fail_on):
         sys.exit(1)
     if outcome.collection_errors:
         sys.exit(3)
