@@ -93,6 +93,7 @@ def merge(paths: list[Path], out: Path, *, signer: sshsig.Signer | None = None, 
         finished = max(i.doc["run"]["finished"] for i in inputs)
         base = dict(first.doc)
         base["objects"] = objects
+        base["results"], base["waivers"] = _unite_inputs(inputs)
         base["run"] = dict(first.doc["run"], id=results.new_run_id(), started=started, finished=finished)
         cat = catalog_mod.load(first.root / "data" / "controls")
         prof = profile_mod.load(str(first.root / "data" / "profile.yaml"), cat)
@@ -137,6 +138,42 @@ def _unite_objects(inputs: list[_Input], run_dir: Path) -> list[dict[str, Any]]:
                 entry["evidence"] = f"evidence/{dest.name}"
             objects.append(entry)
     return objects
+
+
+def _unite_inputs(inputs: list[_Input]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Result rows carrying interview answers, and the waiver listing, of all inputs (for replay to re-apply).
+
+    The same item × object answered differently, or one waiver id with two contents, is a conflict.
+    """
+    answered: dict[tuple[str, str], tuple[_Input, dict[str, Any]]] = {}
+    waived: dict[str, tuple[_Input, dict[str, Any]]] = {}
+    rows: list[dict[str, Any]] = []
+    listing: list[dict[str, Any]] = []
+    for inp in inputs:
+        for row in inp.doc.get("results", []):
+            if not isinstance(row.get("answer"), dict) and not isinstance(row.get("waived"), dict):
+                continue
+            key = (row["item"], row["object"])
+            if isinstance(row.get("answer"), dict):
+                mine = {k: v for k, v in row["answer"].items() if k != "status"}
+                if key in answered:
+                    first, theirs = answered[key]
+                    if {k: v for k, v in theirs.items() if k != "status"} != mine:
+                        raise MergeConflict(f"{key[0]} on '{key[1]}' is answered differently in {first.source} "
+                                            f"and {inp.source}")
+                    continue
+                answered[key] = (inp, row["answer"])
+            rows.append(row)
+        for w in (inp.doc.get("waivers") or {}).get("list") or []:
+            if w["id"] in waived:
+                first, theirs = waived[w["id"]]
+                if {k: theirs.get(k) for k in ("item", "objects", "expires", "approver")} != \
+                        {k: w.get(k) for k in ("item", "objects", "expires", "approver")}:
+                    raise MergeConflict(f"waiver '{w['id']}' differs between {first.source} and {inp.source}")
+                continue
+            waived[w["id"]] = (inp, w)
+            listing.append(w)
+    return rows, {"list": listing}
 
 
 def _diff(a: dict[str, Any], b: dict[str, Any]) -> str:

@@ -164,7 +164,7 @@ def test_replay_reparses_raw_output_and_flags_what_it_cannot_use(run_dir, tmp_pa
         replay.replay(run, cat, prof)
 
 
-def shard(run_dir: Path, dest: Path, new_id: str, edit=None) -> Path:
+def shard(run_dir: Path, dest: Path, new_id: str, edit=None, edit_doc=None) -> Path:
     """A copy of a real run in which the local object is called `new_id` (one collector of a fleet)."""
     shutil.copytree(run_dir, dest)
     doc = load(dest / "results.json")
@@ -174,6 +174,8 @@ def shard(run_dir: Path, dest: Path, new_id: str, edit=None) -> Path:
     for r in doc["results"]:
         if r["object"] == "local":
             r["object"] = new_id
+    if edit_doc:
+        edit_doc(doc)
     (dest / "results.json").write_text(json.dumps(doc, ensure_ascii=False))
     ev = load(dest / "evidence" / "local.json")
     ev["object"] = new_id
@@ -184,9 +186,9 @@ def shard(run_dir: Path, dest: Path, new_id: str, edit=None) -> Path:
     return dest
 
 
-def shard_bundle(run_dir: Path, tmp_path: Path, new_id: str, name: str, edit=None) -> Path:
+def shard_bundle(run_dir: Path, tmp_path: Path, new_id: str, name: str, edit=None, edit_doc=None) -> Path:
     out = tmp_path / f"{name}.zip"
-    create.create(shard(run_dir, tmp_path / name, new_id, edit), out, operator=f"{name}@example.com")
+    create.create(shard(run_dir, tmp_path / name, new_id, edit, edit_doc), out, operator=f"{name}@example.com")
     return out
 
 
@@ -240,3 +242,21 @@ def test_merge_refuses_other_catalogs_and_failing_bundles(run_dir, signed_zip, t
         merge.merge([bad, other], tmp_path / "m.zip")
     with pytest.raises(create.InputError, match="at least two"):
         merge.merge([signed_zip], tmp_path / "m.zip")
+
+
+def test_merge_carries_each_shards_answers_and_refuses_contradicting_ones(answered_run, run_dir, tmp_path):
+    a = shard_bundle(answered_run, tmp_path, "web-1", "site-a")
+    b = shard_bundle(run_dir, tmp_path, "db-1", "site-b")
+    merged = merge.merge([b, a], tmp_path / "m.zip")
+    doc = load(extract(merged.path, tmp_path / "x") / "data" / "run" / "results.json")
+    assert verdicts(doc)[("L3-CES1-02", "web-1")] == "pass"
+    assert verdicts(doc)[("L3-CES1-02", "db-1")] != "pass"
+    assert list((tmp_path / "x").rglob("attachments/*/policy.txt"))
+
+    def contradict(d):
+        row = next(r for r in d["results"] if r.get("answer"))
+        row["answer"]["verdict"] = "fail"
+
+    c = shard_bundle(answered_run, tmp_path, "web-1", "site-c", edit_doc=contradict)
+    with pytest.raises(merge.MergeConflict, match="answered differently"):
+        merge.merge([a, c], tmp_path / "n.zip")
