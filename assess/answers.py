@@ -150,9 +150,7 @@ def read_entries(path: Path) -> tuple[list[Any], dict[str, Any]]:
         return _read_xlsx(path)
     data = load_file(path)
     problems = Problems()
-    if not check_mapping(data, _FILE_SPEC, "answers file", problems, str(path)):
-        raise LintErrors(list(problems))
-    if problems:
+    if not check_mapping(data, _FILE_SPEC, "answers file", problems, str(path)) or problems:
         raise LintErrors(list(problems))
     meta = data.get("questionnaire") or {}
     if meta.get("format", questionnaire.FORMAT) != questionnaire.FORMAT:

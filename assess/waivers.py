@@ -96,9 +96,7 @@ def load(path: Path, catalog: Catalog, pairs: dict[tuple[str, str], Pair], today
     f = str(path)
     data = load_file(path)
     problems = Problems()
-    if not check_mapping(data, {"waivers": Field(list)}, "waivers file", problems, f):
-        raise LintErrors(list(problems))
-    if problems:
+    if not check_mapping(data, {"waivers": Field(list)}, "waivers file", problems, f) or problems:
         raise LintErrors(list(problems))
     objects = {oid for (_i, oid) in pairs}
     waivers: list[Waiver] = []

@@ -188,3 +188,25 @@ def test_missing_file(tmp_path):
 ])
 def test_parse_date(raw, expected):
     assert answers.parse_date(raw) == expected
+
+
+def test_xlsx_without_the_needed_columns_or_of_another_format(tmp_path):
+    from openpyxl import Workbook
+
+    cat, pairs = scope()
+    wb = Workbook()
+    wb.active.append(["item", "object", "verdict"])
+    wb.save(tmp_path / "a.xlsx")
+    with pytest.raises(InputError, match=r"a\.xlsx:1: sheet 'Sheet' has no 'answer' column in its first row"):
+        answers.load(tmp_path / "a.xlsx", cat, pairs, TODAY)
+    wb.active.cell(row=1, column=3).value = "结论 answer"
+    wb.active.append(["L3-CES1-03", "system", "符合", None])
+    wb.create_sheet("meta").append(["format", "assess/questionnaire@9"])
+    wb.save(tmp_path / "b.xlsx")
+    with pytest.raises(InputError, match="unsupported questionnaire format 'assess/questionnaire@9'"):
+        answers.load(tmp_path / "b.xlsx", cat, pairs, TODAY)
+    del wb["meta"]
+    wb.save(tmp_path / "c.xlsx")
+    with pytest.raises(LintErrors) as info:
+        answers.load(tmp_path / "c.xlsx", cat, pairs, TODAY)
+    assert f"{tmp_path / 'c.xlsx'}:2: an answer needs 'explanation'" in info.value.problems[0]
