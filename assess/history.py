@@ -212,19 +212,21 @@ def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def runs(conn: sqlite3.Connection, key: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """Recorded runs, newest first, optionally of one inventory."""
-    sql = "SELECT * FROM runs" + (" WHERE inventory_key = ?" if key else "") + \
-        " ORDER BY finished DESC, run_id DESC" + (f" LIMIT {int(limit)}" if limit else "")
+    """Recorded runs, newest first (by finish time, then by the order they were recorded), optionally of one
+    inventory."""
+    sql = "SELECT rowid AS seq, * FROM runs" + (" WHERE inventory_key = ?" if key else "") + \
+        " ORDER BY finished DESC, seq DESC" + (f" LIMIT {int(limit)}" if limit else "")
     return [_run_dict(r) for r in conn.execute(sql, (key,) if key else ())]
 
 
 def get_run(conn: sqlite3.Connection, ref: str) -> dict[str, Any] | None:
     """A run by its id or a unique prefix of it; None when nothing matches."""
-    row = conn.execute("SELECT * FROM runs WHERE run_id = ?", (ref,)).fetchone()
+    row = conn.execute("SELECT rowid AS seq, * FROM runs WHERE run_id = ?", (ref,)).fetchone()
     if row is not None:
         return _run_dict(row)
     like = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    found = conn.execute("SELECT * FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT 2", (like,)).fetchall()
+    found = conn.execute("SELECT rowid AS seq, * FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT 2",
+                         (like,)).fetchall()
     if len(found) > 1:
         raise InputError(f"run '{ref}' is ambiguous (it starts more than one run id)")
     return _run_dict(found[0]) if found else None
@@ -238,9 +240,9 @@ def latest(conn: sqlite3.Connection, key: str | None = None) -> dict[str, Any] |
 def previous(conn: sqlite3.Connection, run: Mapping[str, Any]) -> dict[str, Any] | None:
     """The run of the same inventory recorded just before `run`."""
     row = conn.execute(
-        "SELECT * FROM runs WHERE inventory_key = ? AND (finished < ? OR (finished = ? AND run_id < ?)) "
-        "ORDER BY finished DESC, run_id DESC LIMIT 1",
-        (run["inventory_key"], run["finished"], run["finished"], run["run_id"])).fetchone()
+        "SELECT rowid AS seq, * FROM runs WHERE inventory_key = ? AND (finished < ? OR (finished = ? AND rowid < ?)) "
+        "ORDER BY finished DESC, seq DESC LIMIT 1",
+        (run["inventory_key"], run["finished"], run["finished"], run["seq"])).fetchone()
     return _run_dict(row) if row else None
 
 
@@ -264,9 +266,9 @@ def failing_since(conn: sqlite3.Connection, run: Mapping[str, Any], fingerprints
     if not wanted:
         return {}
     order = [r["run_id"] for r in conn.execute(
-        "SELECT run_id FROM runs WHERE inventory_key = ? AND (finished < ? OR (finished = ? AND run_id <= ?)) "
-        "ORDER BY finished DESC, run_id DESC LIMIT ?",
-        (run["inventory_key"], run["finished"], run["finished"], run["run_id"], max_runs))]
+        "SELECT run_id FROM runs WHERE inventory_key = ? AND (finished < ? OR (finished = ? AND rowid <= ?)) "
+        "ORDER BY finished DESC, rowid DESC LIMIT ?",
+        (run["inventory_key"], run["finished"], run["finished"], run["seq"], max_runs))]
     since: dict[str, str] = {}
     open_streaks = set(wanted)
     for run_id in order:

@@ -7,8 +7,9 @@ the earlier run's raw evidence (assess.replay, so evidence ids are checked and c
 written into this run's evidence file, so the new run directory is complete on its own. Evaluation then
 runs as usual over the merged facts.
 
-In the new results: `run.rescan_of` names the earlier run; a result whose checks read only carried facts,
-and an object not contacted, carry `carried_from: <run id>` (the run where that evidence was collected).
+In the new results: `run.rescan_of` names the earlier run; an object not contacted carries `carried_from:
+<earlier run>`, and so does its evidence file's `info`; a result whose checks read only carried facts carries
+`carried_from: <run id>`, the run where the result was last judged on freshly collected facts.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ class Plan:
     previous_dir: Path
     only: dict[str, set[str]] = field(default_factory=dict)  # object → facts to collect again
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # object → its earlier evidence file
-    origin: dict[str, str] = field(default_factory=dict)  # object → run where its carried evidence was collected
 
     @property
     def run_id(self) -> str:
@@ -77,7 +77,6 @@ def make_plan(catalog: Catalog, profile: Profile, targets: list[Target], previou
                 redo |= _facts_of_checks(catalog, t, item.id)
         redo &= planned
         out.stored[t.id] = stored
-        out.origin[t.id] = (stored.get("info") or {}).get("carried_from") or out.run_id
         if redo:
             out.only[t.id] = redo | set(plan.ALWAYS.get(t.type, ()))
     return out
@@ -99,12 +98,12 @@ def merge_evidence(rescan: Plan, catalog: Catalog, profile: Profile, targets: li
             old.object_id = oid
             if fresh is None:
                 merged = old
-                merged.info = dict(stored.get("info") or {}, carried_from=rescan.origin[oid])
+                merged.info = dict(stored.get("info") or {}, carried_from=rescan.run_id)
             elif old.facts:
                 merged = fresh
                 merged.facts.update(old.facts)
                 merged.raw.update(old.raw)
-                merged.info = dict(fresh.info, carried_facts=sorted(old.facts), carried_from=rescan.origin[oid])
+                merged.info = dict(fresh.info, carried_facts=sorted(old.facts), carried_from=rescan.run_id)
             else:
                 continue
             evidence[oid] = merged
@@ -114,13 +113,15 @@ def merge_evidence(rescan: Plan, catalog: Catalog, profile: Profile, targets: li
 
 def mark_carried(rescan: Plan, catalog: Catalog) -> Callable[[dict[str, Any]], None]:
     """The step before results.json is written: mark carried objects and results."""
+    previous_rows = {(r["item"], r["object"]): r for r in rescan.previous.get("results") or []}
+
     def mark(doc: dict[str, Any]) -> None:
         doc["run"]["rescan_of"] = rescan.run_id
         doc["run"]["rescan"] = {"collected": {oid: sorted(facts) for oid, facts in sorted(rescan.only.items())},
                                 "carried_objects": sorted(set(rescan.stored) - set(rescan.only))}
         for obj in doc.get("objects") or []:
             if obj["id"] in rescan.stored and obj["id"] not in rescan.only and obj.get("reachable") is not False:
-                obj["carried_from"] = rescan.origin[obj["id"]]
+                obj["carried_from"] = rescan.run_id
         for row in doc.get("results") or []:
             oid = row["object"]
             if oid not in rescan.stored or not row.get("checks"):
@@ -128,7 +129,8 @@ def mark_carried(rescan: Plan, catalog: Catalog) -> Callable[[dict[str, Any]], N
             read = {name for c in row["checks"] if c["check"] in catalog.checks
                     for name in catalog.checks[c["check"]].facts}
             if read and not read & rescan.only.get(oid, set()) and row.get("source") == "checks":
-                row["carried_from"] = rescan.origin[oid]
+                earlier = previous_rows.get((row["item"], oid)) or {}
+                row["carried_from"] = earlier.get("carried_from") or rescan.run_id
     return mark
 
 

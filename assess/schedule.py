@@ -220,8 +220,10 @@ def service_unit(name: str, cmd: list[str], writable: Iterable[Path], system: bo
              "Environment=PYTHONUNBUFFERED=1", "Nice=10", "IOSchedulingClass=idle", "TimeoutStartSec=4h",
              "NoNewPrivileges=yes"]
     if system:
-        lines += ["ProtectSystem=strict", "ProtectHome=read-only", "PrivateTmp=yes", "ProtectControlGroups=yes",
+        lines += ["ProtectSystem=strict", "ProtectHome=read-only", "ProtectControlGroups=yes",
                   "ProtectKernelModules=yes", "RestrictSUIDSGID=yes", "LockPersonality=yes"]
+        if not any(p.is_relative_to(t) for p in writable for t in (Path("/tmp"), Path("/var/tmp"))):
+            lines.append("PrivateTmp=yes")  # not when runs are written under /tmp: they would vanish with it
         lines += [f"ReadWritePaths={_systemd_quote(str(p))}" for p in dict.fromkeys(writable)]
     return "\n".join(lines) + "\n"
 
