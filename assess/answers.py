@@ -232,6 +232,14 @@ def _read_xlsx(path: Path) -> tuple[list[Any], dict[str, Any]]:
 
 # --- validation --------------------------------------------------------------------------------------
 
+def in_line_order(problems: Problems, file: str) -> list[str]:
+    """Problems of one file sorted by line (several fields of one entry are checked in field order)."""
+    def line(p: str) -> int:
+        head = p[len(file) + 1:].split(":", 1)[0] if p.startswith(file + ":") else ""
+        return int(head) if head.isdigit() else 0
+    return sorted(problems, key=line)
+
+
 def _present(node: Node) -> Node:
     """The entry without empty values (an empty cell or `key:` means "not filled in")."""
     out = Node()
@@ -290,7 +298,7 @@ def load(path: Path, catalog: Catalog, pairs: dict[tuple[str, str], Pair], today
         if answer is not None:
             result.answers[(item_id, object_id)] = answer
     if problems:
-        raise LintErrors(list(problems))
+        raise LintErrors(in_line_order(problems, f))
     return result
 
 
@@ -356,7 +364,7 @@ def _answer(node: Node, item_id: str, object_id: str, base: Path, today: date, h
 def _attachment(base: Path, ref: str, hashed: dict[Path, Attachment]) -> Attachment | str:
     """The hashed attachment, or what is wrong with it."""
     path = (base / ref).expanduser() if not Path(ref).expanduser().is_absolute() else Path(ref).expanduser()
-    shown = f"'{ref}'" + (f" (looked in {base})" if not Path(ref).is_absolute() else "")
+    shown = f"'{ref}'" + (f" (looked in {base.resolve()})" if not Path(ref).is_absolute() else "")
     if not path.exists():
         return f"attachment not found: {shown}"
     if not path.is_file():

@@ -40,7 +40,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from assess.answers import parse_date
+from assess.answers import in_line_order, parse_date
 from assess.catalog import Catalog
 from assess.errors import LintErrors
 from assess.model import ItemResult
@@ -115,7 +115,7 @@ def load(path: Path, catalog: Catalog, pairs: dict[tuple[str, str], Pair], today
         waivers.append(waiver)
     _overlaps(waivers, today, problems, f)
     if problems:
-        raise LintErrors(list(problems))
+        raise LintErrors(in_line_order(problems, f))
     return WaiverSet(f, hashlib.sha256(path.read_bytes()).hexdigest(), waivers)
 
 

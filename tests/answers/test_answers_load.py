@@ -210,3 +210,18 @@ def test_xlsx_without_the_needed_columns_or_of_another_format(tmp_path):
     with pytest.raises(LintErrors) as info:
         answers.load(tmp_path / "c.xlsx", cat, pairs, TODAY)
     assert f"{tmp_path / 'c.xlsx'}:2: an answer needs 'explanation'" in info.value.problems[0]
+
+
+def test_problems_come_in_line_order(tmp_path):
+    found = problems(tmp_path, """
+        answers:
+          - item: L3-CES1-03
+            object: system
+            answer: maybe
+            explanation: x
+            attachments: [gone.pdf]
+            respondent: r
+            answered_at: '2026-13-01'
+    """)
+    assert [p.split(":")[1] for p in found] == ["4", "6", "8"]
+    assert f"attachment not found: 'gone.pdf' (looked in {tmp_path.resolve()})" in found[1]
