@@ -51,6 +51,16 @@
       if (box) { box.open = true; }
     }
   });
+  // Deep links: report.html#filter?o=<object>&i=<item>&v=<verdict>&c=<class>&q=<text>
+  var hash = window.location.hash;
+  if (hash.indexOf("#filter?") === 0) {
+    hash.slice(8).split("&").forEach(function (pair) {
+      var kv = pair.split("="), value = decodeURIComponent(kv[1] || "");
+      var el = {o: fo, i: fi, v: fv, c: fc, q: q}[kv[0]];
+      if (el) { el.value = value; }
+    });
+  }
   apply();
   document.body.setAttribute("data-ready", "1");
+  document.body.setAttribute("data-shown", String(rows.filter(function (r) { return r.className !== "hidden"; }).length));
 }());
