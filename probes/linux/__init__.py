@@ -1,3 +1,3 @@
 """Linux facts. Importing this package registers every fact module below."""
 
-from assess.probes.linux import login, system  # noqa: F401
+from assess.probes.linux import access, accounts, login, pam, session, sshd, system  # noqa: F401

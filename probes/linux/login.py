@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from assess.probes.facts import Section, fact, require_readable
 from assess.probes.linux.parsers import key_values, to_int
 
@@ -19,4 +21,6 @@ def login_defs(section: Section) -> dict:
     values: dict = {"present": read.ok}
     for key, value in key_values(text).items():
         values[key] = to_int(value) if key in _NUMERIC and to_int(value) is not None else value
+    if re.fullmatch(r"[0-7]{1,4}", str(values.get("UMASK", ""))):
+        values["UMASK"] = f"{int(values['UMASK'], 8):03o}"[-3:]  # 0027 and 27 are the same umask as 027
     return values
