@@ -1,0 +1,97 @@
+"""One lab host, run as PID 1 of its own mount, UTS, PID (and usually network) namespaces.
+
+Started by tests/lab/sshd.py as
+    unshare --mount --uts --pid --fork --kill-child --mount-proc [--net] python3 node.py CONFIG.json
+(or under `nsenter --net=…` to share a bastion's network). It bind-mounts the host's prepared /etc over
+/etc, mounts a private tmpfs on /run, sets the host name, starts the real OpenSSH sshd listening inside
+the namespace, optional extra listeners (the telnet service of the weak host), and, when the lab hands it
+a listening socket from the outside network, serves each connection with `sshd -i` (inetd mode).
+When this process exits, the kernel kills everything in the PID namespace and drops the mounts.
+
+Standard library only: it runs before (and apart from) the assess package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+
+def sh(*args: str) -> None:
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+
+def wait_listening(host: str, port: int, proc: subprocess.Popen, seconds: float = 10.0) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise SystemExit(f"sshd exited with status {proc.returncode} (see its log)")
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit(f"sshd did not listen on {host}:{port} within {seconds:g} s")
+
+
+def main() -> None:
+    cfg = json.loads(open(sys.argv[1], encoding="utf-8").read())
+    log = open(cfg["log"], "ab", buffering=0)
+    sh("mount", "--make-rprivate", "/")
+    sh("mount", "--bind", cfg["etc"], "/etc")
+    sh("mount", "-t", "tmpfs", "-o", "mode=0755,size=16m", "tmpfs", "/run")
+    os.mkdir("/run/sshd", 0o755)
+    sh("mount", "-t", "tmpfs", "-o", "mode=0755,size=4m", "tmpfs", "/home")
+    for name, uid in cfg.get("homes", []):
+        os.mkdir(f"/home/{name}", 0o700)
+        os.chown(f"/home/{name}", uid, uid)
+    sh("hostname", cfg["hostname"])
+    if cfg.get("own_network"):
+        sh("ip", "link", "set", "lo", "up")
+    children: list[subprocess.Popen] = []
+
+    def stop(*_: object) -> None:
+        for c in children:
+            if c.poll() is None:
+                c.kill()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    listeners = []
+    for spec in cfg.get("listeners", []):  # extra services, e.g. telnet on 23: accept and close
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((spec["address"], spec["port"]))
+        s.listen(16)
+        listeners.append(s)
+    sshd = [cfg["sshd"], "-e", *[a for o in cfg["sshd_options"] for a in ("-o", o)]]
+    daemon = subprocess.Popen([*sshd, "-D", "-o", f"ListenAddress={cfg['listen']}:{cfg['port']}"],
+                              stdout=log, stderr=log)
+    children.append(daemon)
+    wait_listening(cfg["listen"], cfg["port"], daemon)
+    outside = socket.socket(fileno=cfg["outside_fd"]) if cfg.get("outside_fd") is not None else None
+    print("READY", flush=True)
+    sessions: list[subprocess.Popen] = []
+    watch = [x for x in [outside, *listeners] if x is not None]
+    while True:
+        ready, _, _ = select.select(watch, [], [], 1.0)
+        for s in ready:
+            conn, _addr = s.accept()
+            if s is outside:  # one `sshd -i` per connection from the outside network
+                sessions.append(subprocess.Popen([*sshd, "-i"], stdin=conn, stdout=conn, stderr=log))
+            conn.close()
+        sessions = [p for p in sessions if p.poll() is None]
+        if daemon.poll() is not None:
+            print(f"node {cfg['hostname']}: sshd exited with {daemon.returncode}", file=sys.stderr)
+            stop()
+
+
+if __name__ == "__main__":
+    main()
