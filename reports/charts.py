@@ -18,16 +18,12 @@ def _text_width(text: str) -> int:
 
 def verdicts_by_class(rows: list[tuple[str, Counter]], verdict_label: dict[str, str], width: int = 720) -> str:
     """One stacked horizontal bar per class: share of each verdict among its (item, object) results."""
-    label_w, bar_h, gap, top = 150, 22, 8, 30
-    bar_w = width - label_w - 60
-    height = top + len(rows) * (bar_h + gap) + 10
+    label_w = max([_text_width(name) for name, _c in rows] + [60]) + 14
+    bar_h, gap, top = 22, 8, 4
+    bar_w = width - label_w - 50
+    height = top + len(rows) * (bar_h + gap) + 4
     out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
            f'xmlns="http://www.w3.org/2000/svg">']
-    x = label_w
-    for v in ORDER:
-        out.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{COLORS[v]}"/>'
-                   f'<text x="{x + 16}" y="16" class="legend">{escape(verdict_label[v])}</text>')
-        x += 16 + _text_width(verdict_label[v]) + 14
     for n, (name, counts) in enumerate(rows):
         y = top + n * (bar_h + gap)
         total = sum(counts.values()) or 1
@@ -45,10 +41,14 @@ def verdicts_by_class(rows: list[tuple[str, Counter]], verdict_label: dict[str, 
     return "".join(out)
 
 
-def control_point_scores(scores: list[dict[str, Any]], width: int = 720) -> str:
-    """One bar per control point with its 2021-formula score out of 10; a line marks 7 (the pass line)."""
+def control_point_scores(scores: list[dict[str, Any]], names: dict[str, str], width: int = 720) -> str:
+    """One bar per control point with its 2021-formula score out of 10; a line marks 7 (the pass line).
+
+    `names` maps a control-point clause to its name in the report language.
+    """
     shown = [s for s in scores if s["score"] is not None]
-    label_w, bar_h, gap, top = 220, 12, 4, 8
+    label_w = max([_text_width(f'{s["clause"]} {names.get(s["clause"], "")}') * 10 // 12 for s in shown] + [80]) + 12
+    bar_h, gap, top = 12, 4, 8
     bar_w = width - label_w - 50
     height = top + len(shown) * (bar_h + gap) + 24
     out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
@@ -57,7 +57,7 @@ def control_point_scores(scores: list[dict[str, Any]], width: int = 720) -> str:
         y = top + n * (bar_h + gap)
         w = bar_w * s["score"] / 10
         color = COLORS["pass"] if s["score"] >= 9 else COLORS["partial"] if s["score"] >= 7 else COLORS["fail"]
-        name = f'{s["clause"]} {s["control_point"]}'
+        name = f'{s["clause"]} {names.get(s["clause"], s["control_point"])}'
         out.append(f'<text x="{label_w - 6}" y="{y + bar_h - 2}" text-anchor="end" class="small">{escape(name)}</text>'
                    f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}">'
                    f'<title>{escape(name)}: {s["score"]:.2f}</title></rect>'

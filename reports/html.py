@@ -56,12 +56,16 @@ def render_html(ctx: Context) -> bytes:
         S=labels.CHECK_STATUS[ctx.lang], D=labels.DISRUPTION[ctx.lang], P=labels.PRIORITY[ctx.lang], C=labels.CASES[ctx.lang],
         ctx=ctx, totals=ctx.totals, findings=ctx.findings, local_time=local_time,
         chart_classes=charts.verdicts_by_class(by_class, ctx.verdict_label),
-        chart_cps=charts.control_point_scores(ctx.scores_2021["control_point_scores"]),
+        chart_cps=charts.control_point_scores(ctx.scores_2021["control_point_scores"], _cp_names(ctx)),
         class_scores=ctx.scores_2021["class_scores"], details=_detail_rows(ctx),
         evidence_by_object=_evidence_by_object(ctx), css=_static("report.css"), js=_static("report.js"),
         version=__version__, verdicts=charts.ORDER, colors=charts.COLORS,
     )
     return page.encode("utf-8")
+
+
+def _cp_names(ctx: Context) -> dict[str, str]:
+    return {meta["cp_clause"]: ctx.item_text(item_id, "control_point") for item_id, meta in ctx.doc["items"].items()}
 
 
 def _evidence_by_object(ctx: Context) -> list[tuple[dict[str, Any], list[Any]]]:

@@ -1,0 +1,82 @@
+"""The 整改清单: order (major risk, high risk, weight, objects, fail before partial) and entry contents."""
+
+from __future__ import annotations
+
+from assess import remediation
+
+ITEMS = {i: {"control_point_en": f"cp {i}", "requirement": f"requirement of {i}"} for i in "ABCDEFGH"}
+
+
+def row(item, obj, verdict, weight, fixes=(), checks=(), answer=None):
+    r = {"item": item, "object": obj, "verdict": verdict, "weight": weight, "clause": f"8.1.{item}",
+         "class_code": "CES", "control_point": f"控制点{item}", "reason": f"reason {item}",
+         "remediation": list(fixes), "checks": list(checks)}
+    if answer:
+        r["answer"] = answer
+    return r
+
+
+def fix(check, disruption="none", command=""):
+    return {"check": check, "title": f"title {check}", "title_en": f"en {check}", "text": f"fix {check}",
+            "text_en": f"en fix {check}", "command": command, "disruption": disruption}
+
+
+def finding(rule, obj, item, major, status="triggered"):
+    return {"rule": rule, "title": rule, "title_en": rule, "cases": {"trial": "6.4.1.1"}, "major": major,
+            "high_risk": True, "object": obj, "status": status, "remediation": f"remedy {rule}",
+            "remediation_en": f"en remedy {rule}",
+            "triggered_by": [{"item": item, "object": obj, "verdict": "fail"}], "compensated_by": []}
+
+
+def document():
+    failed_b = {"check": "b.one", "status": "fail", "reason": "x = 99999, expected ≤ 90"}
+    results = [
+        row("A", "h1", "fail", 0.4), row("A", "h2", "fail", 0.4), row("A", "h3", "fail", 0.4),
+        row("B", "h1", "partial", 1.0, [fix("b.one", "restart", "systemctl restart sshd")], [failed_b]),
+        row("C", "h1", "fail", 0.7),
+        row("D", "h1", "fail", 0.4),
+        row("E", "h1", "fail", 0.7, [fix("e.one"), fix("e.two", "lockout-risk")]),
+        row("E", "h2", "fail", 0.7, [fix("e.two", "lockout-risk")]),
+        row("F", "h1", "fail", 0.7, answer={"explanation": "没有备份策略"}),
+        row("G", "h1", "partial", 0.7), row("G", "h2", "partial", 0.7),
+        row("H", "h1", "pass", 1.0), row("H", "h2", "manual", 1.0),
+    ]
+    highrisk = [finding("HR-CES-high", "h1", "C", False), finding("HR-CES-major", "h1", "D", True),
+                finding("HR-CES-gone", "h1", "A", True, status="compensated")]
+    return {"items": ITEMS, "results": results, "highrisk": highrisk}
+
+
+def test_order_major_then_high_then_weight_objects_and_verdict():
+    plan = remediation.plan(document())
+    assert [e["item"] for e in plan] == ["D", "C", "B", "E", "G", "F", "A"]
+    assert [e["rank"] for e in plan] == list(range(1, 8))
+    assert [e["priority"] for e in plan[:3]] == ["major", "high", "normal"]
+    # a compensated finding does not raise its item's priority
+    assert plan[-1]["item"] == "A" and plan[-1]["priority"] == "normal" and plan[-1]["risks"] == []
+
+
+def test_entry_contents():
+    plan = {e["item"]: e for e in remediation.plan(document())}
+    b = plan["B"]
+    assert b["objects"] == ["h1"] and b["verdict"] == "partial"
+    assert b["fixes"][0]["command"] == "systemctl restart sshd" and b["disruption"] == "restart"
+    assert b["gap"] == "控制点B（8.1.B）1 个测评对象部分符合：未满足“title b.one”（x = 99999, expected ≤ 90）。"
+    assert b["gap_en"].startswith("cp B (8.1.B): 1 object(s) partly conform: not met: en b.one")
+    e = plan["E"]
+    assert e["objects"] == ["h1", "h2"] and e["disruption"] == "lockout-risk"
+    assert {f["check"]: f["objects"] for f in e["fixes"]} == {"e.one": ["h1"], "e.two": ["h1", "h2"]}
+    assert "等 2 项检查" in e["gap"]
+    d = plan["D"]  # no check behind it: the high-risk case's remedy is the fix, disruption to be assessed
+    assert d["risks"][0]["rule"] == "HR-CES-major" and d["fixes"][0]["text"] == "remedy HR-CES-major"
+    assert d["disruption"] is None
+    f = plan["F"]  # an interview answer: its explanation is the gap; the requirement is the fix
+    assert f["gap"].endswith("没有备份策略。") and f["fixes"][0]["text"] == "按测评项要求整改：requirement of F"
+    assert "H" not in plan
+
+
+def test_triggered_by_a_check_maps_to_the_items_it_failed():
+    doc = document()
+    doc["highrisk"] = [{**finding("HR-CES-chk", "h1", "x", True),
+                        "triggered_by": [{"check": "b.one", "object": "h1", "status": "fail"}]}]
+    plan = remediation.plan(doc)
+    assert plan[0]["item"] == "B" and plan[0]["priority"] == "major"

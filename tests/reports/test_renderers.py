@@ -1,0 +1,125 @@
+"""Every renderer on a synthetic run over the real catalog: content, structure and the peers' validators."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from assess import judgement, reports
+from tests.reports.synthetic import make_run
+
+jsonschema = pytest.importorskip("jsonschema")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    measures = [{"id": "local-login-only", "objects": ["linux-000"]}]
+    run_dir, doc = make_run(tmp_path_factory.mktemp("runs"), 12, measures=measures)
+    paths = reports.render(doc, run_dir, list(reports.FORMATS))
+    paths += reports.render(doc, run_dir, ["html", "md", "xlsx"], "en")
+    return run_dir, doc, {p.name: p for p in paths}
+
+
+def test_every_format_is_written_with_its_name(run):
+    run_dir, _doc, files = run
+    assert sorted(files) == sorted(["report.html", "record.xlsx", "report.md", "report.json", "report.junit.xml",
+                                    "report.oscal.json", "report.en.html", "report.en.md", "record.en.xlsx"])
+    assert not list(run_dir.glob(".*.tmp"))
+
+
+def test_json_matches_the_shipped_schema_for_both_templates(run):
+    _run_dir, doc, files = run
+    from assess.reports.jsonout import SCHEMA_FILE
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+    written = json.loads(files["report.json"].read_text(encoding="utf-8"))
+    assert written == doc
+    assert not list(validator.iter_errors(written))
+    legacy = judgement.rejudge(doc, "2021")
+    assert not list(validator.iter_errors(legacy))
+    broken = {**doc, "conclusion": {**doc["conclusion"], "conclusion": "great"}}
+    assert list(validator.iter_errors(broken))
+
+
+def test_oscal_loads_with_compliance_trestle(run):
+    ar = pytest.importorskip("trestle.oscal.assessment_results")
+    _run_dir, doc, files = run
+    data = json.loads(files["report.oscal.json"].read_text(encoding="utf-8"))
+    model = ar.AssessmentResults.model_validate(data["assessment-results"])
+    result = model.results[0]
+    assert len(result.observations) == len(doc["results"])
+    decided = [r for r in doc["results"] if r["verdict"] in ("pass", "partial", "fail")]
+    assert len(result.findings) == len(decided)
+    states = {f.target.status.state.value for f in result.findings}
+    assert states == {"satisfied", "not-satisfied"}
+    assert len(result.risks) == len(doc["highrisk"])
+    hashes = [r.rlinks[0].hashes[0].value for r in model.back_matter.resources if r.rlinks and r.rlinks[0].hashes]
+    assert len(hashes) == sum(1 for o in doc["objects"] if o.get("evidence"))
+    again = reports.render(doc, files["report.json"].parent, ["oscal"])[0]
+    assert again.read_bytes() == files["report.oscal.json"].read_bytes()  # UUIDv5: re-exports are identical
+
+
+def test_junit_has_one_testcase_per_item_and_object(run):
+    _run_dir, doc, files = run
+    root = ET.parse(files["report.junit.xml"]).getroot()
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    cases = [c for name, s in suites.items() if name != "highrisk" for c in s.findall("testcase")]
+    assert len(cases) == len(doc["results"])
+    failures = sum(1 for c in cases if c.find("failure") is not None)
+    assert failures == sum(1 for r in doc["results"] if r["verdict"] in ("fail", "partial"))
+    assert int(root.get("tests")) == len(cases) + len(suites["highrisk"].findall("testcase"))
+    majors = [c for c in suites["highrisk"] if c.find("failure") is not None and
+              c.find("failure").get("type") == "major-risk"]
+    assert len(majors) == sum(1 for f in doc["highrisk"] if f["status"] == "triggered" and f["major"])
+
+
+def test_xlsx_record_layout(run):
+    openpyxl = pytest.importorskip("openpyxl")
+    _run_dir, doc, files = run
+    wb = openpyxl.load_workbook(files["record.xlsx"], read_only=True)
+    with_results = [o["id"] for o in doc["objects"] if any(r["object"] == o["id"] for r in doc["results"])]
+    assert wb.sheetnames == with_results + ["结论与整改"]
+    ws = wb["linux-000"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][0] == "IP / 版本" and "10.0.0.0" in rows[0][1]
+    assert rows[1][:6] == ("扩展标准", "控制点", "测评项", "结果记录", "符合情况", "分值")
+    mine = [r for r in doc["results"] if r["object"] == "linux-000"]
+    assert len(rows) - 2 == len(mine)
+    first = rows[2]
+    assert first[0] == "安全通用要求" and first[4] in ("符合", "部分符合", "不符合", "不适用", "待核查", "无法判定")
+    assert first[5] in (1.0, 0.7, 0.4) and first[7] == mine[0]["item"]
+    checked = next(r for r, m in zip(rows[2:], mine, strict=True) if m["checks"])
+    assert checked[3].startswith("经核查，") and checked[6].startswith("evidence/linux-000.json: ")
+    summary = [r for r in wb["结论与整改"].iter_rows(values_only=True)]
+    assert summary[2][1] == doc["conclusion"]["conclusion_zh"]
+    en = openpyxl.load_workbook(files["record.en.xlsx"], read_only=True)
+    assert list(en["linux-000"].iter_rows(values_only=True))[1][3] == "Record"
+
+
+def test_markdown_sections(run):
+    _run_dir, doc, files = run
+    md = files["report.md"].read_text(encoding="utf-8")
+    for heading in ("## 预测测评结论", "## 重大风险隐患 / 高风险问题", "## 整改清单", "## 测评对象", "## 测评结果明细"):
+        assert heading in md
+    assert f"**{doc['conclusion']['conclusion_zh']}**" in md
+    assert "已由补偿措施抵消" in md  # the waiver's measure cancelled a case on linux-000: shown, not hidden
+    assert "## Remediation plan" in files["report.en.md"].read_text(encoding="utf-8")
+
+
+def test_html_is_self_contained_and_has_every_section(run):
+    _run_dir, doc, files = run
+    page = files["report.html"].read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    for section in ("summary", "charts", "remediation", "objects", "items", "details", "evidence"):
+        assert f'id="{section}"' in page
+    assert doc["conclusion"]["conclusion_zh"] in page and "<svg" in page and "@media print" in page
+    assert page.count("<tr data-v=") == len(doc["results"])
+    some = next(r for r in doc["results"] if r["checks"] and r["checks"][0]["evidence"])
+    assert f'href="#ev-{some["object"]}-{some["checks"][0]["evidence"][0]}"' in page
+    assert f'id="ev-{some["object"]}-{some["checks"][0]["evidence"][0]}"' in page
+    english = files["report.en.html"].read_text(encoding="utf-8")
+    assert '<html lang="en">' in english and "Remediation plan" in english
