@@ -5,6 +5,7 @@ Evidence of each object is written as soon as it is collected; results.json is w
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Callable
@@ -12,15 +13,19 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import assess
 from assess import answers, evaluate, judgement, plan, results, waivers
 from assess.catalog import Catalog
 from assess.collect import ObjectEvidence, collect, now
-from assess.model import VERDICT_ZH, Check, ItemResult, Target
+from assess.errors import InputError
+from assess.model import VERDICT_ZH, Check, FactResult, ItemResult, Target
 from assess.probes.transport import Transport
 from assess.profile import Profile
+
+if TYPE_CHECKING:
+    from assess.probes.transport.ssh import SSHSession
 
 Progress = Callable[[str, ObjectEvidence], None]
 
@@ -30,6 +35,23 @@ class ScanOutcome:
     run_dir: Path
     document: dict[str, Any]
     collection_errors: dict[str, str]
+
+
+class Interrupted(Exception):
+    """Ctrl-C during collection: what finished is kept (evidence files, then a partial results.json)."""
+
+    def __init__(self, evidence: dict[str, ObjectEvidence], run_dir: Path | None = None, pending: int = 0):
+        super().__init__("interrupted")
+        self.evidence, self.run_dir, self.pending = evidence, run_dir, pending
+
+
+@dataclass
+class Collection:
+    """How objects are reached and how the run resumes (see assess.probes.transport.ssh)."""
+
+    trust_on_first_use: bool = False
+    resume: Path | None = None  # an interrupted run directory: objects with evidence there are not collected
+    state: dict[str, Any] | None = None  # recorded as scan.json in a new run directory (what --resume reuses)
 
 
 Collector = Callable[[], ObjectEvidence]
@@ -64,21 +86,26 @@ def apply_inputs(catalog: Catalog, item_results: list[ItemResult], inputs: Input
                                   "warnings": answer_warnings + waiver_warnings}}
 
 
-def transport_for(target: Target) -> Transport | None:
-    """The shell transport that reaches an object; None when the object is not reached by shell."""
+def transport_for(target: Target, ssh: SSHSession | None = None) -> Transport | None:
+    """The shell transport that reaches an object; None when the object is not reached by shell.
+    SSH objects of one scan share `ssh` (known_hosts loaded once, bastion connections, TOFU record)."""
     kind = target.connection.get("transport")
     if kind == "local":
         from assess.probes.transport.local import LocalTransport
 
         return LocalTransport()
+    if kind == "ssh":
+        from assess.probes.transport.ssh import SSHSession
+
+        return (ssh or SSHSession()).transport(target.connection, target.id)
     return None
 
 
-def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[str] | None = None
-                  ) -> Collector | None:
+def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[str] | None = None,
+                  ssh: SSHSession | None = None) -> Collector | None:
     """A zero-argument job that collects one object; None for interview-only objects (site, organization).
     `only` limits it to the facts with those names (a rescan of what failed)."""
-    transport = transport_for(target)
+    transport = transport_for(target, ssh)
     if transport is None:
         return None
     facts = plan.facts_needed(catalog, profile, target)
@@ -89,15 +116,20 @@ def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[
 
 def collect_all(catalog: Catalog, profile: Profile, targets: list[Target], run_dir: Path,
                 concurrency: int, progress: Progress | None = None,
-                only: dict[str, set[str]] | None = None) -> dict[str, ObjectEvidence]:
+                only: dict[str, set[str]] | None = None, ssh: SSHSession | None = None,
+                done: dict[str, ObjectEvidence] | None = None) -> dict[str, ObjectEvidence]:
     """Collect every reachable object in a bounded pool, writing each object's evidence on completion.
-    With `only`, just the objects it names, and of each just the facts it lists."""
+    With `only`, just the objects it names, and of each just the facts it lists. Objects in `done`
+    (a resumed run) are not collected again. Ctrl-C closes every connection and raises Interrupted
+    with the evidence that finished."""
+    evidence: dict[str, ObjectEvidence] = dict(done or {})
     if only is None:
-        jobs = [(t, collector_for(catalog, profile, t)) for t in targets]
+        jobs = [(t, collector_for(catalog, profile, t, ssh=ssh)) for t in targets if t.id not in evidence]
     else:
-        jobs = [(t, collector_for(catalog, profile, t, only[t.id])) for t in targets if t.id in only]
-    evidence: dict[str, ObjectEvidence] = {}
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        jobs = [(t, collector_for(catalog, profile, t, only[t.id], ssh)) for t in targets
+                if t.id in only and t.id not in evidence]
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
         futures = {pool.submit(job): t for t, job in jobs if job is not None}
         for fut in as_completed(futures):
             ev = fut.result()
@@ -105,7 +137,30 @@ def collect_all(catalog: Catalog, profile: Profile, targets: list[Target], run_d
             evidence[ev.object_id] = ev
             if progress:
                 progress(ev.object_id, ev)
+    except KeyboardInterrupt:
+        if ssh is not None:
+            ssh.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise Interrupted(evidence) from None
+    pool.shutdown(wait=True)
     return evidence
+
+
+def load_evidence(run_dir: Path) -> dict[str, ObjectEvidence]:
+    """The evidence files of a run directory (a resumed run keeps them as they are)."""
+    out: dict[str, ObjectEvidence] = {}
+    for path in sorted((run_dir / "evidence").glob("*.json")):
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            ev = ObjectEvidence(d["object"], d["started"], d["finished"], info=d.get("info") or {},
+                                raw=d.get("raw") or {}, error=d.get("error"), seconds=d.get("seconds", 0.0))
+            ev.facts = {n: FactResult(n, f["status"], f.get("value"), f.get("reason", ""), f.get("evidence", ""))
+                        for n, f in (d.get("facts") or {}).items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"cannot resume from this evidence file ({exc}); remove it to collect that object "
+                             "again", str(path)) from None
+        out[ev.object_id] = ev
+    return out
 
 
 def evaluate_all(catalog: Catalog, profile: Profile, targets: list[Target],
@@ -166,16 +221,34 @@ def _fix(check: Check) -> dict[str, Any]:
 
 
 def run(catalog: Catalog, profile: Profile, targets: list[Target], out: Path, concurrency: int = 8,
-        progress: Progress | None = None, inputs: Inputs | None = None, hooks: Hooks | None = None) -> ScanOutcome:
+        progress: Progress | None = None, inputs: Inputs | None = None, hooks: Hooks | None = None,
+        collection: Collection | None = None) -> ScanOutcome:
     inputs = inputs or Inputs()
     hooks = hooks or Hooks()
-    run_id = results.new_run_id()
-    run_dir = results.create_run_dir(out, run_id)
+    collection = collection or Collection()
+    done: dict[str, ObjectEvidence] = {}
+    if collection.resume:
+        run_dir, state = collection.resume, read_state(collection.resume)
+        run_id, started = state["run_id"], state["started"]
+        done = {k: v for k, v in load_evidence(run_dir).items() if k in {t.id for t in targets}}
+    else:
+        run_id = results.new_run_id()
+        run_dir = results.create_run_dir(out, run_id)
+        started = now()
+        results.write_json(run_dir / STATE, {**(collection.state or {}), "run_id": run_id, "started": started})
     if inputs.answers:
         answers.store_attachments(inputs.answers, run_dir)
-    started = now()
     t0 = time.monotonic()
-    evidence = collect_all(catalog, profile, targets, run_dir, concurrency, progress, hooks.only)
+    ssh = _ssh_session(targets, run_dir, collection)
+    try:
+        evidence = collect_all(catalog, profile, targets, run_dir, concurrency, progress, hooks.only, ssh, done)
+    except Interrupted as stop:
+        _write_interrupted(catalog, profile, targets, run_id, started, stop.evidence, run_dir, inputs)
+        pending = sum(1 for t in targets if t.id not in stop.evidence and t.connection.get("transport"))
+        raise Interrupted(stop.evidence, run_dir, pending) from None
+    finally:
+        if ssh is not None:
+            ssh.close()
     if hooks.evidence:
         hooks.evidence(evidence, run_dir)
     item_results, system = evaluate_all(catalog, profile, targets, evidence)
@@ -187,3 +260,48 @@ def run(catalog: Catalog, profile: Profile, targets: list[Target], out: Path, co
     results.write_json(run_dir / "results.json", doc)
     errors = {oid: ev.error for oid, ev in evidence.items() if ev.error}
     return ScanOutcome(run_dir, doc, errors)
+
+
+STATE = "scan.json"
+INTERRUPTED = "not collected: the scan was interrupted (finish it with assess scan --resume {run_dir})"
+
+
+def _ssh_session(targets: list[Target], run_dir: Path, collection: Collection) -> SSHSession | None:
+    """One SSH session for the run (only when an object is reached over SSH: paramiko loads lazily)."""
+    if not any(t.connection.get("transport") == "ssh" for t in targets):
+        return None
+    from assess.probes.transport.ssh import SSHSession
+
+    return SSHSession(run_dir / "known_hosts.tofu", collection.trust_on_first_use)
+
+
+def read_state(run_dir: Path) -> dict[str, Any]:
+    """What a run directory records about its scan (run id, start, inventory, profile, controls)."""
+    path = run_dir / STATE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{run_dir} is not a run directory of assess scan (no {STATE})") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {STATE}: {exc}", str(path)) from None
+    if not isinstance(state, dict) or not {"run_id", "started"} <= set(state):
+        raise InputError(f"{STATE} lacks run_id/started", str(path))
+    return state
+
+
+def _write_interrupted(catalog: Catalog, profile: Profile, targets: list[Target], run_id: str, started: str,
+                       evidence: dict[str, ObjectEvidence], run_dir: Path, inputs: Inputs) -> None:
+    """results.json of an interrupted run: finished objects judged, unfinished ones marked (not in evidence/)."""
+    marked = dict(evidence)
+    reason = INTERRUPTED.format(run_dir=run_dir)
+    for t in targets:
+        if t.id not in marked and t.connection.get("transport"):
+            marked[t.id] = ObjectEvidence(t.id, started, now(), error=reason)
+    item_results, system = evaluate_all(catalog, profile, targets, marked)
+    item_results, sections = apply_inputs(catalog, item_results, inputs)
+    doc = build_document(catalog, profile, targets, run_id, started, marked, item_results, system, sections)
+    doc["run"]["interrupted"] = True
+    for entry in doc["objects"]:
+        if entry.get("error") == reason:
+            entry["evidence"] = None
+    results.write_json(run_dir / "results.json", doc)

@@ -14,6 +14,7 @@ from assess import catalog as catalog_mod
 from assess import profile as profile_mod
 from assess import scan as scan_mod
 from assess.cli import history as history_cli
+from assess.cli.progress import ProgressBar
 from assess.collect import ObjectEvidence
 
 
@@ -38,15 +39,30 @@ from assess.collect import ObjectEvidence
               help="Interview answers: a filled questionnaire (.yaml or .xlsx, see `assess questionnaire init`).")
 @click.option("--waivers", "waivers_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Approved exceptions (YAML): shown on their results, never hiding them.")
+@click.option("--trust-on-first-use", is_flag=True,
+              help="Accept SSH host keys of hosts known_hosts has no key for, recording them in "
+                   "<run>/known_hosts.tofu (a changed key is still refused).")
+@click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Finish an interrupted run in RUN_DIR: objects with evidence there are not collected again.")
 @history_cli.scan_options
 def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | None, out_dir: Path, concurrency: int,
          fail_on: str | None, report_formats: str, lang: str, quiet: bool, answers_path: Path | None, waivers_path: Path | None,
-         history_path: Path | None, no_history: bool, wait: float, rescan_failed: str | None, trigger: str) -> None:
+         history_path: Path | None, no_history: bool, wait: float, rescan_failed: str | None, trigger: str,
+         trust_on_first_use: bool, resume_dir: Path | None) -> None:
     """Assess the inventory (default: this machine) against every level-3 item."""
     formats = [f for f in reports.parse_formats(report_formats) if f != "json"]
+    if resume_dir:  # the interrupted run's inventory, profile and controls, unless given again
+        state = scan_mod.read_state(resume_dir)
+        inventory_path = inventory_path or (Path(state["inventory"]) if state.get("inventory") else None)
+        controls_dir = controls_dir or (Path(state["controls"]) if state.get("controls") else None)
+        if profile_name == "level3" and state.get("profile"):
+            profile_name = state["profile"]
     cat = catalog_mod.load(controls_dir)
     prof = profile_mod.load(profile_name, cat)
     targets = inventory.load(inventory_path) if inventory_path else inventory.local_inventory()
+    collection = scan_mod.Collection(trust_on_first_use, resume_dir, {
+        "inventory": str(inventory_path.resolve()) if inventory_path else None, "profile": profile_name,
+        "controls": str(controls_dir.resolve()) if controls_dir else None})
     inputs = scan_mod.Inputs(today=date.today())
     if answers_path or waivers_path:
         pairs = questionnaire.scope(cat, prof, targets)
@@ -55,22 +71,28 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
         if waivers_path:
             inputs.waivers = waivers.load(waivers_path, cat, pairs, inputs.today)
     show = not quiet and sys.stderr.isatty() or os.environ.get("ASSESS_PROGRESS") == "1"
-    total = sum(1 for t in targets if scan_mod.collector_for(cat, prof, t) is not None)
-    done = 0
+    finished = {p.stem for p in (resume_dir / "evidence").glob("*.json")} if resume_dir else set()
+    total = sum(1 for t in targets if t.connection.get("transport") in ("local", "ssh") and t.id not in finished)
+    bar = ProgressBar(total)
 
     def progress(object_id: str, ev: ObjectEvidence) -> None:
-        nonlocal done
-        done += 1
         if not quiet:
-            state = f"error: {ev.error}" if ev.error else f"{len(ev.facts)} facts in {ev.seconds:.2f} s"
-            click.echo(f"[{done}/{total}] {object_id}: {state}", err=True)
+            bar(object_id, ev)
 
     if show:
         click.echo(f"assess: scanning {total} object(s) with profile {prof.id}", err=True)
-    with history_cli.recorder(history_path, no_history, wait, inventory_path, trigger, rescan_failed) as rec:
-        hooks = history_cli.hooks(rec, rescan_failed, cat, prof, targets)
-        outcome = scan_mod.run(cat, prof, targets, out_dir, concurrency, progress, inputs, hooks)
-        history_cli.store(rec, outcome)
+    try:
+        with history_cli.recorder(history_path, no_history, wait, inventory_path, trigger, rescan_failed) as rec:
+            hooks = history_cli.hooks(rec, rescan_failed, cat, prof, targets)
+            outcome = scan_mod.run(cat, prof, targets, out_dir, concurrency, progress, inputs, hooks, collection)
+            history_cli.store(rec, outcome)
+    except scan_mod.Interrupted as stop:
+        bar.close()
+        click.echo(f"assess: interrupted: {len(stop.evidence)} object(s) finished and kept, {stop.pending} not "
+                   f"collected; partial results in {stop.run_dir / 'results.json'}", err=True)
+        click.echo(f"assess: finish the run with: assess scan --resume {stop.run_dir}", err=True)
+        sys.exit(130)
+    bar.close()
     for warning in outcome.document["run"].get("warnings", []):
         click.echo(f"assess: warning: {warning}", err=True)
     if not quiet:
@@ -81,8 +103,10 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
     click.echo(f"results: {outcome.run_dir / 'results.json'}")
     for path in reports.render(outcome.document, outcome.run_dir, formats, lang):
         click.echo(f"report: {path}")
-    for oid, reason in outcome.collection_errors.items():
-        click.echo(f"assess: {oid}: collection failed: {reason}", err=True)
+    if outcome.collection_errors:
+        click.echo(f"collection failed on {len(outcome.collection_errors)} object(s):", err=True)
+        for oid, reason in sorted(outcome.collection_errors.items()):
+            click.echo(f"  {oid}: {reason}", err=True)
     if fail_on and judgement.exceeds(outcome.document, fail_on):
         sys.exit(1)
     if outcome.collection_errors:

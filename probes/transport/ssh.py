@@ -151,13 +151,13 @@ class SSHSession:
         if self.cancelled.is_set():
             t.close()
 
-    def _tcp(self, hop: Hop) -> socket.socket:
+    def _tcp(self, hop: Hop, timeout: float) -> socket.socket:
         if self.cancelled.is_set():
             raise CollectionError("interrupted")
         try:
-            sock = socket.create_connection((hop.host, hop.port), timeout=self.connect_timeout)
+            sock = socket.create_connection((hop.host, hop.port), timeout=timeout)
         except TimeoutError:
-            raise CollectionError(f"cannot connect to {hop.name}: no answer within {self.connect_timeout:g} s "
+            raise CollectionError(f"cannot connect to {hop.name}: no answer within {timeout:g} s "
                                   "(host down or port filtered)") from None
         except ConnectionRefusedError:
             raise CollectionError(f"connection refused by {hop.name} (no SSH server on that port)") from None
@@ -168,11 +168,10 @@ class SSHSession:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
 
-    def _tunnel(self, via: paramiko.Transport, via_hop: Hop, dest: Hop) -> paramiko.Channel:
+    def _tunnel(self, via: paramiko.Transport, via_hop: Hop, dest: Hop, timeout: float) -> paramiko.Channel:
         """A direct-tcpip channel from a bastion to the next hop (what ssh -J does)."""
         try:
-            return via.open_channel("direct-tcpip", (dest.host, dest.port), ("127.0.0.1", 0),
-                                    timeout=self.connect_timeout)
+            return via.open_channel("direct-tcpip", (dest.host, dest.port), ("127.0.0.1", 0), timeout=timeout)
         except paramiko.ChannelException as exc:
             raise CollectionError(f"jump host {via_hop.label or via_hop.name} could not connect to {dest.name}: "
                                   f"{exc.text or 'refused'}") from None
@@ -180,19 +179,20 @@ class SSHSession:
             raise CollectionError(f"jump host {via_hop.label or via_hop.name} failed while opening a channel "
                                   f"to {dest.name}: {exc or type(exc).__name__}") from None
 
-    def _handshake(self, hop: Hop, sock: socket.socket | paramiko.Channel) -> tuple[paramiko.Transport, dict]:
+    def _handshake(self, hop: Hop, sock: socket.socket | paramiko.Channel, timeout: float
+                   ) -> tuple[paramiko.Transport, dict]:
         """Key exchange, host key verification, authentication."""
         t = paramiko.Transport(sock)
         self._track(t, True)
         try:
-            t.banner_timeout = t.handshake_timeout = self.connect_timeout
+            t.banner_timeout = t.handshake_timeout = timeout
             t.auth_timeout = self.auth_timeout
             preferred = [a for a in hostkeys.algorithms_for(self._keytypes(hop)) if a in t._key_info]
             if preferred:
                 options = t.get_security_options()
                 options.key_types = preferred + [a for a in options.key_types if a not in preferred]
             try:
-                t.start_client(timeout=self.connect_timeout)
+                t.start_client(timeout=timeout)
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 raise CollectionError(f"SSH handshake with {hop.name} failed: {exc or type(exc).__name__}") from None
             host_key = self.verify(hop, t.get_remote_server_key())
@@ -277,12 +277,12 @@ class SSHSession:
             hop = hops[-1]
             try:
                 if len(hops) == 1:
-                    sock: socket.socket | paramiko.Channel = self._tcp(hop)
+                    sock: socket.socket | paramiko.Channel = self._tcp(hop, self.connect_timeout)
                     before: list[dict[str, Any]] = []
                 else:
                     via, before = self.bastion(hops[:-1])
-                    sock = self._tunnel(via, hops[-2], hop)
-                t, host_key = self._handshake(hop, sock)
+                    sock = self._tunnel(via, hops[-2], hop, self.connect_timeout)
+                t, host_key = self._handshake(hop, sock, self.connect_timeout)
             except CollectionError as exc:
                 message = str(exc)
                 if not message.startswith("jump host"):
@@ -295,15 +295,17 @@ class SSHSession:
                                                "label": hop.label, "host_key": host_key}]}
             return t, entry.info["chain"]
 
-    def connect(self, target: Hop, jumps: tuple[Hop, ...] = ()) -> tuple[paramiko.Transport, dict[str, Any]]:
+    def connect(self, target: Hop, jumps: tuple[Hop, ...] = (), timeout: float | None = None
+                ) -> tuple[paramiko.Transport, dict[str, Any]]:
         """An authenticated connection to the target, directly or through its chain of bastions."""
+        timeout = timeout or self.connect_timeout
         if jumps:
             via, chain = self.bastion(jumps)
-            sock: socket.socket | paramiko.Channel = self._tunnel(via, jumps[-1], target)
+            sock: socket.socket | paramiko.Channel = self._tunnel(via, jumps[-1], target, timeout)
         else:
             chain = []
-            sock = self._tcp(target)
-        t, host_key = self._handshake(target, sock)
+            sock = self._tcp(target, timeout)
+        t, host_key = self._handshake(target, sock, timeout)
         info: dict[str, Any] = {"host_key": host_key}
         if chain:
             info["jump"] = chain
@@ -340,6 +342,7 @@ class SSHTransport:
         self.become = connection.get("become")
         self.become_password_env = connection.get("become_password_env")
         self.command_timeout = connection.get("command_timeout")
+        self.connect_timeout = connection.get("connect_timeout") or session.connect_timeout
         self._token = secrets.token_hex(8)
         self._limit = 0.0
 
@@ -357,10 +360,10 @@ class SSHTransport:
     def run_script(self, script: str, timeout: float) -> ScriptOutput:
         limit = self._limit = float(self.command_timeout or timeout)
         t0 = time.monotonic()
-        t, info = self.session.connect(self.target, self.jumps)
+        t, info = self.session.connect(self.target, self.jumps, self.connect_timeout)
         connected = time.monotonic()
         try:
-            chan = t.open_session(timeout=self.session.connect_timeout)
+            chan = t.open_session(timeout=self.connect_timeout)
             chan.exec_command(self.command())
             deadline = time.monotonic() + limit
             head = self._sudo(chan, deadline) if self.sudo else b""

@@ -331,5 +331,21 @@ class Lab:
         conn.update(overrides)
         return conn
 
+    def inventory(self, path: Path, objects: list[dict] | None = None, **top) -> Path:
+        """Write an assess inventory reaching the lab hosts (default: every host as root; the internal
+        host through the bastion, by object id) with the lab key and known_hosts."""
+        if objects is None:
+            objects = []
+            for host in self.hosts.values():
+                obj = {"id": host.name, "address": host.address, "port": host.ssh_port}
+                if not host.spec.exposed:
+                    obj["jump"] = host.spec.network
+                objects.append(obj)
+        doc = {"defaults": {"type": "linux", "user": "root", "key": str(self.client_key),
+                            "known_hosts": str(self.known_hosts)},
+               "objects": objects, "ssh_config": False, "interview_objects": False, **top}
+        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        return path
+
     def log(self, name: str) -> str:
         return (self.root / "logs" / f"{name}.log").read_text(errors="replace")
