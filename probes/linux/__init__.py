@@ -1,3 +1,17 @@
 """Linux facts. Importing this package registers every fact module below."""
 
-from assess.probes.linux import access, accounts, login, pam, session, sshd, system  # noqa: F401
+from assess.probes.linux import (  # noqa: F401
+    access,
+    accounts,
+    audit,
+    login,
+    logs,
+    pam,
+    protection,
+    resilience,
+    services,
+    session,
+    software,
+    sshd,
+    system,
+)
