@@ -122,7 +122,8 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         except OSError as exc:
-            raise InputError(f"cannot create history database {path}: {exc.strerror or exc}") from None
+            raise InputError(f"cannot create history database {path}: {exc.strerror or exc} "
+                             "(choose another with --history PATH, or --no-history)") from None
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.row_factory = sqlite3.Row
