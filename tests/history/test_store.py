@@ -139,3 +139,11 @@ def test_history_cli_table_json_and_prune(tmp_path: Path) -> None:
     assert [r["run_id"] for r in history.runs(conn)] == ["run2"]
     missing = runner.invoke(main, ["history", "--history", str(tmp_path / "none.db")])
     assert missing.exit_code == 2 and "no history database" in missing.output
+
+
+def test_uncreatable_database_says_what_to_do(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["scan", "-q", "--out", str(tmp_path / "out"), "--history",
+                                       "/proc/assess-no-such-dir/history.db"])
+    assert result.exit_code == 2
+    assert "cannot create history database" in result.output and "--no-history" in result.output
+    assert not (tmp_path / "out").exists()
