@@ -32,10 +32,10 @@ class Recorder:
 
     def __enter__(self) -> Recorder:
         with ExitStack() as stack:
-            stack.enter_context(lock.exclusive(history.lock_path(self.db), self.wait,
-                                               f"assess scan ({self.trigger}) into {self.db}"))
             self.conn = history.connect(self.db)
             stack.callback(self.conn.close)
+            stack.enter_context(lock.exclusive(history.lock_path(self.db), self.wait,
+                                               f"assess scan ({self.trigger}) into {self.db}"))
             self._stack = stack.pop_all()
         return self
 
