@@ -18,6 +18,10 @@ def run_check(check: Check, facts: dict[str, FactResult], params: dict[str, Any]
     """One check against one object's facts: pass, fail, na (does not apply) or error (cannot tell)."""
     needed = check.facts
     evidence = [facts[n].evidence_id for n in needed if n in facts and facts[n].evidence_id]
+    skipped = [n for n in needed if n in facts and facts[n].status == "skipped"]
+    if skipped:
+        return CheckResult(check.id, "manual", "; ".join(f"{n}: {facts[n].reason}" for n in skipped), {}, [],
+                           evidence)
     broken = [n for n in needed if n not in facts or facts[n].status != "ok"]
     if broken:
         reasons = [f"{n}: {facts[n].reason}" if n in facts else f"{n}: not collected" for n in broken]
@@ -38,10 +42,12 @@ def run_check(check: Check, facts: dict[str, FactResult], params: dict[str, Any]
                        evidence)
 
 
-def aggregate(item: Item, results: list[CheckResult]) -> tuple[str, str]:
-    """Item verdict from its checks on one object (design.md result model)."""
-    counted = [r for r in results if r.status != "na"]
-    if not counted:
+def aggregate(item: Item, results: list[CheckResult], partial: Iterable[str] = ()) -> tuple[str, str]:
+    """Item verdict from its checks on one object (design.md result model). `partial` names checks that
+    decide only part of the item: their pass leaves it 待核查. Checks not run (status manual) do too."""
+    pending = [r for r in results if r.status == "manual"]
+    counted = [r for r in results if r.status not in ("na", "manual")]
+    if not counted and not pending:
         return "na", "; ".join(dict.fromkeys(r.reason for r in results)) or "no check applies"
     passed = [r for r in counted if r.status == "pass"]
     failed = [r for r in counted if r.status == "fail"]
@@ -54,6 +60,12 @@ def aggregate(item: Item, results: list[CheckResult]) -> tuple[str, str]:
         return verdict, f"{summary}; failed: {names}{extra}"
     if errors:
         return "error", f"{summary}; cannot decide: " + "; ".join(f"{r.check}: {r.reason}" for r in errors)
+    if pending:
+        return "manual", f"{summary}; not run: " + "; ".join(f"{r.check}: {r.reason}" for r in pending)
+    partial_ids = set(partial)
+    if any(r.check in partial_ids for r in passed):
+        return "manual", f"{summary}; the probes cover only part of this item, interview/documents still " \
+            "needed: " + item.questions[0]
     if item.automation == "partial":
         return "manual", f"{summary}; the automated part conforms, interview/documents still needed: " + \
             item.questions[0]
@@ -86,7 +98,7 @@ def _evaluate_item(catalog: Catalog, profile: Profile, item: Item, target: Targe
     if collection_error:
         return ItemResult(item.id, target.id, "error", f"collection failed: {collection_error}", "collection")
     check_results = [run_check(c, facts, profile.parameters) for c in checks]
-    verdict, reason = aggregate(item, check_results)
+    verdict, reason = aggregate(item, check_results, {c.id for c in checks if c.partial})
     return ItemResult(item.id, target.id, verdict, reason, "checks", check_results)
 
 

@@ -20,7 +20,9 @@ UNCOVERED_TYPE = "system"
 VERDICTS = ("pass", "partial", "fail", "na", "manual", "error")
 VERDICT_ZH = {"pass": "符合", "partial": "部分符合", "fail": "不符合", "na": "不适用",
               "manual": "待核查", "error": "无法判定"}
-CHECK_STATUSES = ("pass", "fail", "na", "error")
+#: `manual`: the check was not run by the operator's choice (a skipped fact: e.g. a state-changing HTTP test
+#: without --active); its items stay 待核查 instead of passing or failing.
+CHECK_STATUSES = ("pass", "fail", "na", "error", "manual")
 METHODS = {"访谈": "INTERVIEW", "核查": "EXAMINE", "测试": "TEST"}
 WEIGHTS = (1.0, 0.7, 0.4)
 AUTOMATION = ("automated", "partial", "manual")
@@ -92,6 +94,7 @@ class Check:
     na_reason: str = ""
     engines: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
+    partial: bool = False  # decides only part of its items: a pass leaves them 待核查 (manual)
     file: str = ""
     line: int = 0
 
@@ -129,7 +132,7 @@ class FactResult:
     """A parsed fact, or why it could not be obtained."""
 
     name: str
-    status: str  # ok | error
+    status: str  # ok | error | skipped (not gathered by the operator's choice; checks on it become manual)
     value: Any = None
     reason: str = ""
     evidence_id: str = ""

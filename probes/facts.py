@@ -151,6 +151,18 @@ def fact(name: str, command: str, *, object_type: str = "linux", needs_root: boo
     return wrap
 
 
+def declare(name: str, description: str, *, object_type: str) -> None:
+    """Register a fact gathered by a non-shell collector (HTTP/TLS probes): its name and meaning only."""
+    by_type = REGISTRY.setdefault(object_type, {})
+    if name in by_type:
+        raise ValueError(f"fact '{name}' for {object_type} is defined twice")
+    by_type[name] = Fact(name, object_type, "", _not_shell, description)
+
+
+def _not_shell(section: Section) -> Any:
+    raise FactUnavailable("this fact is gathered by its own collector, not by the shell script")
+
+
 def facts_for(object_type: str) -> dict[str, Fact]:
     """All registered facts of an object type (importing the definitions on first use)."""
     _load_definitions()
@@ -163,4 +175,5 @@ def all_facts() -> dict[str, dict[str, Fact]]:
 
 
 def _load_definitions() -> None:
+    import assess.probes.http  # noqa: F401  (declares the webapp facts)
     import assess.probes.linux  # noqa: F401  (registers the Linux facts)
