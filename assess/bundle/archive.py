@@ -10,6 +10,7 @@ problem the destination is removed and one clear InputError is raised.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -40,6 +41,15 @@ class Limits:
 
 class UnsafeArchive(InputError):
     """The archive is corrupt, truncated or hostile."""
+
+
+@contextlib.contextmanager
+def io_errors(what: str) -> Iterator[None]:
+    """Turn a file-system failure (permissions, full disk) into one InputError line naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(f"{what}: {exc.strerror or exc}", str(exc.filename) if exc.filename else None) from None
 
 
 def kind_of(path: Path) -> str:

@@ -169,6 +169,14 @@ def create(run_dir: Path, out: Path, *, signer: sshsig.Signer | None = None, pre
     run = doc["run"]
     system = system or run.get("system") or run.get("operator_host") or "system"
     operator = operator or default_operator()
+    with archive.io_errors("cannot write the bundle"):
+        return _create(run_dir, out, doc, cat, signer, previous, prev, operator, system, allow_secrets, extra)
+
+
+def _create(run_dir: Path, out: Path, doc: dict[str, Any], cat: catalog_mod.Catalog, signer: sshsig.Signer | None,
+            previous: Path | None, prev: tuple[str, dict[str, Any]] | None, operator: str, system: str,
+            allow_secrets: bool, extra: dict[str, Any] | None) -> Created:
+    run = doc["run"]
     top = f"dengbao-evidence_{_slug(system)}_{_slug(run['id'])}"
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".assess-bundle-", dir=out.parent) as tmp:

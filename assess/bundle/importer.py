@@ -61,14 +61,15 @@ def import_bundle(path: Path, out_dir: Path, *, controls: Path | None = None, pr
                   template: str | None = None, bundle_controls: bool = False, force: bool = False,
                   allowed_signers: Path | None = None, signer_id: str | None = None) -> Imported:
     """Verify, extract into `out_dir/bundle`, re-evaluate, and write `out_dir/results.json`."""
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise InputError(f"output directory {out_dir} is not empty")
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise InputError(f"output directory {out_dir} exists and is not empty")
     if not path.exists():
         raise InputError("bundle not found", str(path))
-    out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        return _import(path, out_dir, controls, profile, template, bundle_controls, force, allowed_signers,
-                       signer_id)
+        with archive.io_errors("cannot import"):
+            out_dir.mkdir(parents=True, exist_ok=True)
+            return _import(path, out_dir, controls, profile, template, bundle_controls, force, allowed_signers,
+                           signer_id)
     except BaseException:
         shutil.rmtree(out_dir, ignore_errors=True)
         raise

@@ -72,7 +72,13 @@ def merge(paths: list[Path], out: Path, *, signer: sshsig.Signer | None = None, 
     if len(paths) < 2:
         raise InputError("merge needs at least two bundles")
     archive.kind_of(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    with archive.io_errors("cannot merge"):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return _merge(paths, out, signer, operator, system, force, allowed_signers, signer_id, allow_secrets)
+
+
+def _merge(paths: list[Path], out: Path, signer: sshsig.Signer | None, operator: str | None, system: str | None,
+           force: bool, allowed_signers: Path | None, signer_id: str | None, allow_secrets: bool) -> create.Created:
     with tempfile.TemporaryDirectory(prefix=".assess-merge-", dir=out.parent) as tmp_name:
         tmp = Path(tmp_name)
         inputs = [_load(p, tmp, i, force, allowed_signers, signer_id) for i, p in enumerate(paths)]

@@ -147,7 +147,7 @@ def opened(path: Path) -> Iterator[Path]:
         return
     if not path.is_file():
         raise InputError("bundle not found", str(path))
-    with tempfile.TemporaryDirectory(prefix="assess-verify-") as tmp:
+    with archive.io_errors("cannot verify"), tempfile.TemporaryDirectory(prefix="assess-verify-") as tmp:
         yield archive.bag_root(archive.extract(path, Path(tmp) / "bundle"))
 
 

@@ -43,11 +43,11 @@ def run_dir(tmp_path_factory) -> Path:
 def answered_run(tmp_path_factory) -> Path:
     """A run with one interview answer and its attachment."""
     base = tmp_path_factory.mktemp("answered")
-    (base / "policy.txt").write_text("登录失败处理策略：连续 5 次失败锁定 30 分钟。\n", encoding="utf-8")
+    (base / "policy.txt").write_text("网络安全总体方针（摘要）\n", encoding="utf-8")
     (base / "answers.yaml").write_text(
         "answers:\n"
-        "  - item: L3-CES1-02\n    object: local\n    answer: pass\n"
-        "    explanation: pam_faillock deny=5 unlock_time=1800, TMOUT=600\n"
+        "  - item: L3-PSS1-01\n    object: organization\n    answer: pass\n"
+        "    explanation: 《网络安全总体方针》2026 版已发布\n"
         "    attachments: [policy.txt]\n    respondent: 张三（运维）\n"
         f"    answered_at: {date.today().isoformat()}\n", encoding="utf-8")
     return scan(base / "out", "--answers", str(base / "answers.yaml"))

@@ -268,5 +268,13 @@ def test_create_bad_input(run_dir, tmp_path):
     mismatch = runner.invoke(main, ["bundle", "create", str(run_dir), "-o", str(tmp_path / "b.zip"),
                                     "--controls", str(other)])
     assert mismatch.exit_code == 2 and "not the ones the run used" in mismatch.output
-    assert "Traceback" not in mismatch.output + not_a_run.output + wrong_suffix.output
+    (tmp_path / "file").write_text("x")
+    blocked = runner.invoke(main, ["bundle", "create", str(run_dir), "-o", str(tmp_path / "file" / "b.zip")])
+    assert blocked.exit_code == 2 and "cannot write the bundle" in blocked.output
+    missing = runner.invoke(main, ["bundle", "verify", str(tmp_path / "nope.zip")])
+    assert missing.exit_code == 2 and "bundle not found" in missing.output
+    occupied = runner.invoke(main, ["bundle", "import", str(tmp_path / "nope.zip"), "-o", str(tmp_path / "file")])
+    assert occupied.exit_code == 2 and "not empty" in occupied.output
+    outputs = mismatch.output + not_a_run.output + wrong_suffix.output + blocked.output + missing.output
+    assert "Traceback" not in outputs + occupied.output
     assert not list(tmp_path.glob("*.zip"))

@@ -44,8 +44,7 @@ def observed_max_days(run_dir: Path):
 
 def test_import_reproduces_the_operators_verdicts(signed_zip, run_dir, keys, tmp_path):
     result = CliRunner().invoke(main, ["bundle", "import", str(signed_zip), "-o", str(tmp_path / "imp"),
-                                       "--allowed-signers", str(keys["allowed"]), "--signer", OPERATOR,
-                                       "--format", "json,junit"])
+                                       "--allowed-signers", str(keys["allowed"]), "--signer", OPERATOR])
     assert result.exit_code == 0, result.output
     doc = load(tmp_path / "imp" / "results.json")
     assert verdicts(doc) == verdicts(load(run_dir / "results.json"))
@@ -53,7 +52,10 @@ def test_import_reproduces_the_operators_verdicts(signed_zip, run_dir, keys, tmp
     assert doc["run"]["replay"]["of_run"] == run_dir.name
     assert (tmp_path / "imp" / "evidence" / "local.json").read_bytes() == \
         (run_dir / "evidence" / "local.json").read_bytes()
-    assert (tmp_path / "imp" / "report.json").is_file() and (tmp_path / "imp" / "report.junit.xml").is_file()
+    from assess import reports
+
+    for fmt in reports.FORMATS:  # every report format, the XLSX 测评记录 included
+        assert (tmp_path / "imp" / reports.output_name(fmt)).stat().st_size > 0, fmt
     assert load(tmp_path / "imp" / "verification.json")["verified"] is True
 
 
@@ -115,7 +117,7 @@ def test_a_failing_bundle_is_refused_unless_forced_and_then_says_so(signed_zip, 
     assert "does not verify, not imported" in refused.output and "local.json: changed" in refused.output
     assert not (tmp_path / "r").exists()
     forced = runner.invoke(main, ["bundle", "import", str(bad), "-o", str(tmp_path / "f"), "--force",
-                                  "--format", "json"])
+                                  "--format", "html,json"])
     assert forced.exit_code == 0, forced.output
     assert forced.output.splitlines()[0].startswith("WARNING: ") and "--force" in forced.output.splitlines()[0]
     doc = load(tmp_path / "f" / "results.json")
@@ -123,13 +125,15 @@ def test_a_failing_bundle_is_refused_unless_forced_and_then_says_so(signed_zip, 
     assert doc["run"]["warnings"][0] == importer.FAILED_BANNER
     assert "local.json: changed" in (tmp_path / "f" / "VERIFICATION-FAILED.txt").read_text()
     assert load(tmp_path / "f" / "report.json")["run"]["import"]["verified"] is False
+    html = (tmp_path / "f" / "report.html").read_text(encoding="utf-8")
+    assert html.index(importer.FAILED_BANNER) < html.index('id="charts"')  # in the first, summary section
 
 
 def test_import_carries_interview_answers_and_attachments(answered_run, tmp_path):
     bundle = tmp_path / "answered.tar.gz"
     create.create(answered_run, bundle, operator=OPERATOR)
     done = importer.import_bundle(bundle, tmp_path / "imp")
-    row = next(r for r in done.document["results"] if r["item"] == "L3-CES1-02" and r["object"] == "local")
+    row = next(r for r in done.document["results"] if r["item"] == "L3-PSS1-01" and r["object"] == "organization")
     assert row["verdict"] == "pass" and row["source"] == "interview"
     att = row["answer"]["attachments"][0]
     copy = tmp_path / "imp" / att["path"]
@@ -249,8 +253,8 @@ def test_merge_carries_each_shards_answers_and_refuses_contradicting_ones(answer
     b = shard_bundle(run_dir, tmp_path, "db-1", "site-b")
     merged = merge.merge([b, a], tmp_path / "m.zip")
     doc = load(extract(merged.path, tmp_path / "x") / "data" / "run" / "results.json")
-    assert verdicts(doc)[("L3-CES1-02", "web-1")] == "pass"
-    assert verdicts(doc)[("L3-CES1-02", "db-1")] != "pass"
+    assert verdicts(doc)[("L3-PSS1-01", "organization")] == "pass"
+    assert verdicts(load(run_dir / "results.json"))[("L3-PSS1-01", "organization")] == "manual"
     assert list((tmp_path / "x").rglob("attachments/*/policy.txt"))
 
     def contradict(d):
