@@ -2,7 +2,8 @@
 
 The targets come from results.json (`objects`); each object's facts are rebuilt by re-parsing the raw
 sections stored in `evidence/<object>.json` (`raw[fact]["output"]`) with the current parsers, so a
-parser fix or a tailored catalog applies to old evidence. Facts that the catalog and profile now need
+parser fix or a tailored catalog applies to old evidence. Facts of non-shell collectors (HTTP/TLS) have
+no section to re-parse: their recorded values are used once their transcripts match the evidence id. Facts that the catalog and profile now need
 but the evidence never captured become `error` facts ("not collected"), which makes their checks
 `error` (无法判定), never a pass. Nothing here touches a target.
 """
@@ -71,15 +72,39 @@ def reparse(stored: dict[str, Any], facts: list[Fact]) -> ObjectEvidence:
     before = stored.get("facts") or {}
     for f in facts:
         section = raw.get(f.name)
-        if not isinstance(section, dict) or not isinstance(section.get("output"), str):
-            earlier = before.get(f.name) or {}
+        earlier = before.get(f.name) if isinstance(before.get(f.name), dict) else {}
+        if isinstance(section, dict) and isinstance(section.get("output"), str):
+            ev.raw[f.name] = section
+            ev.facts[f.name] = _parse(f, section)
+        elif not f.command and earlier.get("status") in ("ok", "error", "skipped"):
+            ev.facts[f.name] = _gathered(f, earlier, section)
+            if isinstance(section, dict):
+                ev.raw[f.name] = section
+        else:
             reason = earlier.get("reason") if earlier.get("status") == "error" and earlier.get("reason") \
                 else NOT_COLLECTED
             ev.facts[f.name] = FactResult(f.name, "error", reason=reason)
-            continue
-        ev.raw[f.name] = section
-        ev.facts[f.name] = _parse(f, section)
     return ev
+
+
+def _gathered(f: Fact, stored: dict[str, Any], section: Any) -> FactResult:
+    """A fact of a non-shell collector (HTTP/TLS): its recorded value, once its transcripts check out.
+
+    There is no section to re-parse; the value was derived from the recorded transcripts, whose sha256 is
+    the evidence id (assess.probes.http.gathered).
+    """
+    eid = str(stored.get("evidence") or "")
+    if isinstance(section, dict) and isinstance(section.get("transcripts"), list):
+        actual = hashlib.sha256(json.dumps(section["transcripts"], sort_keys=True, ensure_ascii=False)
+                                .encode()).hexdigest()
+        if actual != section.get("id") or (eid and eid != actual):
+            return FactResult(f.name, "error", reason="recorded transcripts do not match their evidence id (edited "
+                              "after collection?)", evidence_id=eid)
+    elif eid:
+        return FactResult(f.name, "error", reason="the transcripts behind this fact are missing from the evidence",
+                          evidence_id=eid)
+    return FactResult(f.name, stored["status"], value=stored.get("value"), reason=str(stored.get("reason") or ""),
+                      evidence_id=eid)
 
 
 def _parse(f: Fact, stored: dict[str, Any]) -> FactResult:

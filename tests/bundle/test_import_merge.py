@@ -264,3 +264,31 @@ def test_merge_carries_each_shards_answers_and_refuses_contradicting_ones(answer
     c = shard_bundle(answered_run, tmp_path, "web-1", "site-c", edit_doc=contradict)
     with pytest.raises(merge.MergeConflict, match="answered differently"):
         merge.merge([a, c], tmp_path / "n.zip")
+
+
+def test_replay_uses_recorded_values_of_http_facts_once_their_transcripts_check_out():
+    """HTTP/TLS facts have no shell section to re-parse: their values stand if the transcripts are intact."""
+    from assess.collect import ObjectEvidence
+    from assess.probes.http.gathered import Gathered
+
+    web = facts_for("webapp")
+    names = list(web)[:3]
+    g = Gathered(set(names))
+    g.ok(names[0], {"offered": ["TLSv1.2", "TLSv1.3"]}, ["t1"])
+    g.error(names[1], "no answer on port 443", ["t2"])
+    g.skip(names[2], "state-changing test: not run")
+    ev = ObjectEvidence("web-1", "2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z")
+    ev.facts, ev.raw = g.results({"t1": {"url": "https://127.0.0.1/", "status": 200},
+                                  "t2": {"url": "https://127.0.0.1:443/", "error": "refused"}})
+    stored = json.loads(json.dumps(ev.as_dict()))
+    chosen = [web[n] for n in names]
+    again = replay.reparse(stored, chosen).facts
+    assert again[names[0]].status == "ok" and again[names[0]].value == {"offered": ["TLSv1.2", "TLSv1.3"]}
+    assert again[names[1]].status == "error" and "no answer" in again[names[1]].reason
+    assert again[names[2]].status == "skipped"
+    assert again[names[0]].evidence_id == ev.facts[names[0]].evidence_id
+    stored["raw"][names[0]]["transcripts"][0]["status"] = 500
+    assert "do not match their evidence id" in replay.reparse(stored, chosen).facts[names[0]].reason
+    del stored["raw"][names[0]]
+    assert "missing from the evidence" in replay.reparse(stored, chosen).facts[names[0]].reason
+    assert replay.reparse(dict(stored, facts={}), chosen).facts[names[2]].reason == replay.NOT_COLLECTED

@@ -36,6 +36,9 @@ HARMLESS = {
     "cookie flags only": "cookie flags: Secure HttpOnly SameSite=Lax",
     "bearer scheme named": "WWW-Authenticate: Bearer realm=\"api\"",
     "shell variable": "echo $1 $2 $HOME",
+    "http probe redaction (cookie)": "set-cookie: SESSION=[redacted]; Path=/; Secure; HttpOnly",
+    "http probe redaction (bearer)": '"authorization": "Bearer [redacted]"',
+    "http probe redaction (url)": "https://127.0.0.1/cb?token=[redacted]&sessionid=[redacted]",
 }
 
 
