@@ -5,8 +5,9 @@ from an address that no rule names, arriving on an interface other than `lo`. Co
 source address (or the input interface, a management-NIC restriction) make a rule apply only to some
 clients. Outcome per ruleset:
 
-* `open`: some rule (or the chain policy) accepts the packet whatever its source;
-* `restricted`: it is dropped or rejected unless its source matches an accept rule;
+* `open`: some rule (or the chain policy) accepts the packet of an arbitrary client;
+* `restricted`: the arbitrary client's packet is dropped or rejected (clients named by a source or
+  interface condition may still be accepted: those rules are returned as evidence);
 * `absent`: no ruleset to judge.
 
 Anything the walker cannot evaluate on an accept rule counts as matching (the port may be open); on a
@@ -20,7 +21,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-SRC = "src"  # the condition depends on the client's address
+SRC = "src"  # names some clients (a source address or input interface): not the arbitrary one judged
 MAX_DEPTH = 16
 
 
@@ -60,7 +61,6 @@ class Rule:
     match: bool | str | None  # True, False, SRC or None (unknown)
     verdict: str  # accept | drop | return | jump | goto | continue
     target: str = ""
-    negated_source_only: bool = False  # `! -s X -j DROP`: everyone but X is dropped from here on
     text: str = ""
 
 
@@ -76,38 +76,39 @@ class Walker:
         self.chains = chains
         self.restricted_accepts: list[str] = []
 
-    def walk(self, name: str, depth: int = 0, src_only: bool = False) -> str | None:
-        """`open`, `blocked` or None (fell through / returned)."""
+    def walk(self, name: str, depth: int = 0, evidence_only: bool = False) -> str | None:
+        """`open`, `blocked` or None (fell through / returned) for the arbitrary client.
+
+        With `evidence_only` the chain is reached only by some named clients: its accepts are collected
+        as the addresses SSH is open to, and its outcome does not apply to the arbitrary client."""
         chain = self.chains.get(name)
         if chain is None or depth > MAX_DEPTH:
             return "open" if chain is None else None
         for rule in chain.rules:
             if rule.match is False:
                 continue
-            conditional = rule.match == SRC or src_only
-            if rule.verdict == "accept":
-                if conditional:
+            if rule.match == SRC or evidence_only:
+                if rule.verdict == "accept":
                     self.restricted_accepts.append(rule.text)
-                    continue
-                return "open"
+                elif rule.verdict in ("jump", "goto"):
+                    self.walk(rule.target, depth + 1, True)
+                continue
+            if rule.verdict == "accept":
+                return "open"  # True, or unknown: counted as matching
             if rule.verdict == "drop":
-                if rule.match is True and not src_only:
+                if rule.match is True:
                     return "blocked"
-                if rule.negated_source_only:
-                    src_only = True
                 continue
             if rule.verdict == "return":
                 if rule.match is True:
                     return None
                 continue
             if rule.verdict in ("jump", "goto"):
-                result = self.walk(rule.target, depth + 1, conditional)
-                if result == "open" and rule.match is not SRC:
+                result = self.walk(rule.target, depth + 1)
+                if result == "open":
                     return "open"
-                if result == "blocked" and rule.match is True and not src_only:
-                    return "blocked"
-                if rule.verdict == "goto" and rule.match is True and result is None:
-                    return None
+                if rule.match is True and (result == "blocked" or rule.verdict == "goto"):
+                    return result
         return None
 
 
@@ -159,8 +160,6 @@ def _iptables_rule(words: list[str], port: int, text: str) -> Rule:
     conds: list[bool | str | None] = []
     verdict, target = "continue", ""
     neg = False
-    negated_source = False
-    other_src = False
     i = 0
     while i < len(words):
         w = words[i]
@@ -173,18 +172,9 @@ def _iptables_rule(words: list[str], port: int, text: str) -> Rule:
         if w in ("-p", "--protocol"):
             conds.append((arg.lower() in ("tcp", "6", "all")) != neg)
         elif w in ("-s", "--source", "--src-range"):
-            if arg in ("0.0.0.0/0", "0/0") and not neg:
-                conds.append(True)
-            else:
-                conds.append(SRC)
-                negated_source = negated_source or neg
-                other_src = other_src or not neg
+            conds.append(True if neg or arg in ("0.0.0.0/0", "0/0") else SRC)
         elif w in ("-i", "--in-interface"):
-            if arg == "lo":
-                conds.append(neg)
-            else:
-                conds.append(True if neg else SRC)
-                other_src = True
+            conds.append(neg if arg == "lo" else (True if neg else SRC))
         elif w in ("--dport", "--destination-port", "--dports", "--destination-ports"):
             hit = _port_in(arg.replace(":", "-"), port)
             conds.append(None if hit is None else (hit != neg))
@@ -193,12 +183,10 @@ def _iptables_rule(words: list[str], port: int, text: str) -> Rule:
             conds.append(("NEW" in states) != neg)
         elif w == "--match-set":
             direction = words[i + 2] if i + 2 < len(words) else ""
-            conds.append(SRC if direction.startswith("src") else True)
-            other_src = other_src or direction.startswith("src")
+            conds.append((True if neg else SRC) if direction.startswith("src") else None)
             step = 3
         elif w == "--mac-source":
-            conds.append(SRC)
-            other_src = True
+            conds.append(True if neg else SRC)
         elif w in ("--dst-type",):
             types = arg.upper().split(",")
             conds.append(any(t in ("LOCAL", "UNICAST") for t in types) != neg)
@@ -236,10 +224,7 @@ def _iptables_rule(words: list[str], port: int, text: str) -> Rule:
             step = 1
         neg = False
         i += step
-    match = _all_of(conds)
-    neg_only = verdict == "drop" and negated_source and not other_src and \
-        _all_of([c for c in conds if c != SRC]) is True
-    return Rule(match, verdict, target, neg_only, text)
+    return Rule(_all_of(conds), verdict, target, text)
 
 
 # --- nft list ruleset -------------------------------------------------------------------------------
@@ -310,7 +295,6 @@ def _nft_rule(line: str, port: int, table: str) -> Rule:
     words = _TOKEN.findall(line)
     conds: list[bool | str | None] = []
     verdict, target = "continue", ""
-    negated_source = other_src = False
     i = 0
     while i < len(words):
         w = words[i]
@@ -328,11 +312,6 @@ def _nft_rule(line: str, port: int, table: str) -> Rule:
                 value = words[val_at] if val_at < len(words) else ""
             neg = op in ("!=", "ne")
             conds.append(_nft_condition(field_, value, neg, port))
-            if field_ in ("ip saddr",) or field_ in ("iif", "iifname") and conds[-1] == SRC:
-                if neg and field_ == "ip saddr":
-                    negated_source = True
-                else:
-                    other_src = True
             if field_ == "ct state" and value == "vmap":
                 val_at += 1
             i = val_at + 1
@@ -364,15 +343,12 @@ def _nft_rule(line: str, port: int, table: str) -> Rule:
         else:
             conds.append(None)
         i += 1
-    match = _all_of(conds)
-    neg_only = verdict == "drop" and negated_source and not other_src and \
-        _all_of([c for c in conds if c != SRC]) is True
-    return Rule(match, verdict, target, neg_only, line)
+    return Rule(_all_of(conds), verdict, target, line)
 
 
 def _nft_condition(field_: str, value: str, neg: bool, port: int) -> bool | str | None:
     if field_ == "ip saddr":
-        return True if value in ("0.0.0.0/0",) and not neg else SRC
+        return True if neg or value == "0.0.0.0/0" else SRC
     if field_.startswith("ip6 "):
         return False  # the packet judged is IPv4
     if field_ == "ip daddr":

@@ -7,6 +7,7 @@ when it actually runs and its failure ends the login.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from assess.probes.facts import FactUnavailable, Section, fact
@@ -21,8 +22,16 @@ LOCKOUT_SERVICES = ("sshd", "login")
 _MODULE_DIRS = ("/lib/security /lib64/security /usr/lib/security /usr/lib64/security "
                 "/lib/*-linux-gnu/security /usr/lib/*-linux-gnu/security")
 
-# libpwquality 1.4 defaults (pwqprivate.h) and pam_cracklib's compiled defaults.
+# libpwquality defaults (pwqprivate.h): 1.3.0 changed them from minlen 9 / credits 1 (CentOS 7 ships
+# 1.2.3) to minlen 8 / credits 0; pam_cracklib's compiled defaults are minlen 9 / credits 1.
 _PWQUALITY_DEFAULTS = {"minlen": 8, "dcredit": 0, "ucredit": 0, "lcredit": 0, "ocredit": 0, "minclass": 0}
+_PWQUALITY_OLD_DEFAULTS = {"minlen": 9, "dcredit": 1, "ucredit": 1, "lcredit": 1, "ocredit": 1, "minclass": 0}
+# Settings pwquality.conf understands, by the libpwquality version that added them (NEWS). Reading a
+# configuration stops at the first setting the installed version does not know.
+_PWQ_KEYS = (((0, 0, 0), {"difok", "minlen", "dcredit", "ucredit", "lcredit", "ocredit", "minclass", "maxrepeat",
+                          "maxclassrepeat", "maxsequence", "gecoscheck", "badwords", "dictpath"}),
+             ((1, 3, 0), {"dictcheck"}), ((1, 4, 0), {"usercheck", "enforcing"}),
+             ((1, 4, 1), {"retry", "enforce_for_root", "local_users_only"}), ((1, 4, 3), {"usersubstr"}))
 _CRACKLIB_DEFAULTS = {"minlen": 9, "dcredit": 1, "ucredit": 1, "lcredit": 1, "ocredit": 1, "minclass": 0}
 _CREDITS = ("dcredit", "ucredit", "lcredit", "ocredit")
 
@@ -31,6 +40,8 @@ for d in {_MODULE_DIRS}; do
   [ -d "$R$d" ] || continue
   for m in "$R$d"/pam_*.so; do [ -e "$m" ] && echo "module ${{m##*/}}"; done
 done
+_cmd rpm -q --qf %{{VERSION}} libpwquality
+_cmd dpkg-query -W -f='${{Version}}' libpwquality1
 _glob '/etc/pam.d/*'
 _file {PWQUALITY_CONF} {FAILLOCK_CONF} /etc/authselect/authselect.conf
 _glob '/etc/security/pwquality.conf.d/*.conf'
@@ -59,12 +70,16 @@ def pam(section: Section) -> dict[str, Any]:
             raise FactUnavailable(f"permission denied reading {path} (run as root or with sudo)")
     installed = {line.split()[1][:-3] for line in section.plain().splitlines() if line.startswith("module ")}
     config = PamConfig(pamd, installed or None)
+    locks = [lockout(config, service, files) for service in LOCKOUT_SERVICES if config.has(service)]
     result = {
         "services": sorted(pamd),
         "modules_installed": sorted(installed),
         "authselect": _authselect(files.get("/etc/authselect/authselect.conf")),
-        "password_quality": password_quality(config, files),
-        "lockout": [lockout(config, s, files) for s in LOCKOUT_SERVICES if config.has(s)],
+        "password_quality": password_quality(config, files, pwquality_version(section)),
+        # Remote logins are what brute force targets: the sshd stack is judged when sshd has one, else
+        # the console `login` stack; the other one is kept as evidence.
+        "lockout": locks[:1],
+        "lockout_other": locks[1:],
         "su_restricted": None,
         "host_trust_auth": host_trust_auth(config),
         "mfa": mfa(config),
@@ -97,7 +112,7 @@ def _conf_values(text: str) -> dict[str, str]:
 
 # --- password quality -------------------------------------------------------------------------------
 
-def password_quality(config: PamConfig, files: dict) -> dict[str, Any]:
+def password_quality(config: PamConfig, files: dict, version: tuple[int, int, int] | None) -> dict[str, Any]:
     """The quality module that runs when a password is changed with passwd(1), and its effective limits."""
     nodes = config.stack("passwd", "password")
     executed = pamstack.trace(nodes, lambda ln: "success", config.installed).ran
@@ -113,27 +128,64 @@ def password_quality(config: PamConfig, files: dict) -> dict[str, Any]:
     if line.module == "pam_passwdqc":
         values = _passwdqc(line)
     else:
-        values = _pwquality(line, files) if line.module == "pam_pwquality" else _cracklib(line)
+        values = _pwquality(line, files, version) if line.module == "pam_pwquality" else _cracklib(line)
     values["enforced"] = bool(values.pop("enforcing", True)) and not weak.success
     return {"module": line.module, "line": line.text, **values}
 
 
-def _pwquality(line: PamLine, files: dict) -> dict[str, Any]:
-    """libpwquality: pwquality.conf.d/*.conf (sorted), then pwquality.conf, then the module arguments."""
-    settings: dict[str, Any] = dict(_PWQUALITY_DEFAULTS)
+def pwquality_version(section: Section) -> tuple[int, int, int] | None:
+    """The installed libpwquality version from rpm or dpkg-query, when either answers."""
+    for key in ("rpm", "dpkg-query"):
+        run = section.command(key)
+        m = re.search(r"^(\d+)\.(\d+)\.(\d+)", run.output.strip()) if run.found and run.rc == 0 else None
+        if m:
+            return int(m.group(1)), int(m.group(2)), int(m.group(3))
+    return None
+
+
+def _conf_pairs(text: str) -> list[tuple[str, str]]:
+    """`name = value` / `name value` / bare `name` lines of pwquality.conf, in order (`#` starts a comment)."""
+    out = []
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        m = re.match(r"([^\s=]+)\s*=?\s*(.*)$", line)
+        if m:
+            out.append((m.group(1).lower(), m.group(2).strip()))
+    return out
+
+
+def _pwquality(line: PamLine, files: dict, version: tuple[int, int, int] | None) -> dict[str, Any]:
+    """libpwquality: pwquality.conf.d/*.conf (sorted, from 1.3.0), then pwquality.conf, then the module
+    arguments. A setting the installed version does not know ends the reading of the configuration."""
+    v = version or (9, 9, 9)
+    known = set().union(*(keys for since, keys in _PWQ_KEYS if v >= since))
+    settings: dict[str, Any] = dict(_PWQUALITY_DEFAULTS if v >= (1, 3, 0) else _PWQUALITY_OLD_DEFAULTS)
     sources = {k: "default" for k in settings}
     flags = {"enforce_for_root": False, "enforcing": True, "local_users_only": False}
-    dropins = sorted(p for p in files if p.startswith("/etc/security/pwquality.conf.d/") and files[p].ok)
+    dropins = sorted(p for p in files if p.startswith("/etc/security/pwquality.conf.d/") and files[p].ok) \
+        if v >= (1, 3, 0) else []
     conf = files.get(PWQUALITY_CONF)
     ordered = dropins + ([PWQUALITY_CONF] if conf is not None and conf.ok else [])
+    stopped = None
     for path in ordered:
-        for name, value in _conf_values(files[path].content).items():
+        for name, value in _conf_pairs(files[path].content):
+            if name not in known:
+                stopped = f"{path}: unknown setting '{name}' for libpwquality {'.'.join(map(str, v))}"
+                break
             _apply_quality(name, value, settings, sources, flags, path)
+        if stopped:
+            break
     for arg in line.args:
         name, _, value = arg.partition("=")
         _apply_quality(name.lower(), value, settings, sources, flags, "module argument")
     settings["minlen"] = max(settings["minlen"], 6)  # PWQ_BASE_MIN_LENGTH
-    return _effective(settings, sources, flags)
+    out = _effective(settings, sources, flags)
+    out["libpwquality"] = ".".join(map(str, version)) if version else None
+    if stopped:
+        out["config_read_stopped"] = stopped
+    return out
 
 
 def _cracklib(line: PamLine) -> dict[str, Any]:
@@ -211,7 +263,7 @@ def lockout(config: PamConfig, service: str, files: dict) -> dict[str, Any]:
                            "unlock_never": False, "even_deny_root": False, "root_covered": False,
                            "records_failures": bool(counting),
                            "enforced": bool(checking) and not right_locked.success and normal.success,
-                           "lines": [ln.text for ln in dict.fromkeys(counting + checking)]}
+                           "lines": list(dict.fromkeys(ln.text for ln in counting + checking))}
     line = (checking or counting or [None])[0]
     if line is None:
         return out
@@ -247,6 +299,8 @@ def _faillock_options(line: PamLine, files: dict) -> dict[str, Any]:
                 opts[name] = to_int(value)
         elif name == "even_deny_root":
             opts["even_deny_root"] = True
+        if name == "root_unlock_time":
+            opts["even_deny_root"] = True  # faillock.conf(5): root_unlock_time implies even_deny_root
     if opts["root_unlock_time"] is None:
         opts["root_unlock_time"] = opts["unlock_time"]
     opts["unlock_never"] = opts["unlock_time"] == 0

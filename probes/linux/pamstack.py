@@ -158,7 +158,8 @@ def parse_file(text: str) -> list[Directive]:
         if control.lower() in ("include", "substack"):
             out.append(Directive(control.lower(), lineno, ptype, control.lower(), words[2], dash=dash))
             continue
-        out.append(Directive("module", lineno, ptype, control, words[2], words[3:], dash))
+        args = [w[1:-1] if w.startswith("[") and w.endswith("]") else w for w in words[3:]]  # brackets quote
+        out.append(Directive("module", lineno, ptype, control, words[2], args, dash))
     return out
 
 

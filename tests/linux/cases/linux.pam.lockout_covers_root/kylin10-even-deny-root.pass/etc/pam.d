@@ -1,0 +1,1 @@
+../../../../roots/kylin10/etc/pam.d

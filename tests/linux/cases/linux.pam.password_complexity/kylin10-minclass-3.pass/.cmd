@@ -1,0 +1,1 @@
+../../../roots/kylin10/.cmd

@@ -1,0 +1,2 @@
+# idle logout
+declare -rx TMOUT="600"

@@ -1,0 +1,1 @@
+../../../roots/rhel9/.cmd
