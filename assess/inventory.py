@@ -33,6 +33,7 @@ from assess import ansible_inventory, model
 from assess import ssh_config as ssh_config_mod
 from assess.errors import InputError, LintErrors
 from assess.model import Target
+from assess.probes.http import target as http_target
 from assess.probes.transport import credentials
 from assess.results import safe_name
 from assess.schema import Field, Problems, check_mapping
@@ -77,7 +78,7 @@ LINUX_FIELDS: dict[str, Field] = {
 }
 
 #: Fields each object type accepts besides COMMON_FIELDS.
-TYPE_FIELDS: dict[str, dict[str, Field]] = {"linux": LINUX_FIELDS}
+TYPE_FIELDS: dict[str, dict[str, Field]] = {"linux": LINUX_FIELDS, "webapp": http_target.FIELDS}
 
 _SECRET_KEYS = {"password": "password_env", "become_password": "become_password_env",
                 "sudo_password": "become_password_env", "passphrase": "key_passphrase_env",
@@ -297,7 +298,10 @@ def _linux_connection(node: Node, ctx: Context) -> dict[str, Any]:
 
 
 #: Connection builders per object type (types without one are judged by interview only).
-CONNECTIONS: dict[str, Callable[[Node, Context], dict[str, Any]]] = {"linux": _linux_connection}
+CONNECTIONS: dict[str, Callable[[Node, Context], dict[str, Any]]] = {
+    "linux": _linux_connection,
+    "webapp": lambda node, ctx: http_target.connection(node, ctx.problems, ctx.file),
+}
 
 
 def _check_credentials(conn: dict[str, Any], node: Node, ctx: Context) -> None:

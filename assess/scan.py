@@ -52,6 +52,7 @@ class Collection:
     trust_on_first_use: bool = False
     resume: Path | None = None  # an interrupted run directory: objects with evidence there are not collected
     state: dict[str, Any] | None = None  # recorded as scan.json in a new run directory (what --resume reuses)
+    active: bool = False  # state-changing webapp tests with the inventory's test account (scan --active)
 
 
 Collector = Callable[[], ObjectEvidence]
@@ -102,9 +103,15 @@ def transport_for(target: Target, ssh: SSHSession | None = None) -> Transport | 
 
 
 def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[str] | None = None,
-                  ssh: SSHSession | None = None) -> Collector | None:
+                  ssh: SSHSession | None = None, active: bool = False) -> Collector | None:
     """A zero-argument job that collects one object; None for interview-only objects (site, organization).
-    `only` limits it to the facts with those names (a rescan of what failed)."""
+    `only` limits it to the facts with those names (a rescan of what failed). Webapp objects are probed over
+    HTTP/TLS; `active` allows their state-changing tests."""
+    if target.connection.get("transport") == "http":
+        from assess.probes.http.collector import collect as collect_webapp
+
+        web_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
+        return lambda: collect_webapp(target, web_facts, active=active, params=profile.parameters)
     transport = transport_for(target, ssh)
     if transport is None:
         return None
@@ -117,16 +124,17 @@ def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[
 def collect_all(catalog: Catalog, profile: Profile, targets: list[Target], run_dir: Path,
                 concurrency: int, progress: Progress | None = None,
                 only: dict[str, set[str]] | None = None, ssh: SSHSession | None = None,
-                done: dict[str, ObjectEvidence] | None = None) -> dict[str, ObjectEvidence]:
+                done: dict[str, ObjectEvidence] | None = None, active: bool = False) -> dict[str, ObjectEvidence]:
     """Collect every reachable object in a bounded pool, writing each object's evidence on completion.
     With `only`, just the objects it names, and of each just the facts it lists. Objects in `done`
     (a resumed run) are not collected again. Ctrl-C closes every connection and raises Interrupted
     with the evidence that finished."""
     evidence: dict[str, ObjectEvidence] = dict(done or {})
     if only is None:
-        jobs = [(t, collector_for(catalog, profile, t, ssh=ssh)) for t in targets if t.id not in evidence]
+        jobs = [(t, collector_for(catalog, profile, t, ssh=ssh, active=active)) for t in targets
+                if t.id not in evidence]
     else:
-        jobs = [(t, collector_for(catalog, profile, t, only[t.id], ssh)) for t in targets
+        jobs = [(t, collector_for(catalog, profile, t, only[t.id], ssh, active)) for t in targets
                 if t.id in only and t.id not in evidence]
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
     try:
@@ -241,7 +249,8 @@ def run(catalog: Catalog, profile: Profile, targets: list[Target], out: Path, co
     t0 = time.monotonic()
     ssh = _ssh_session(targets, run_dir, collection)
     try:
-        evidence = collect_all(catalog, profile, targets, run_dir, concurrency, progress, hooks.only, ssh, done)
+        evidence = collect_all(catalog, profile, targets, run_dir, concurrency, progress, hooks.only, ssh, done,
+                               collection.active)
     except Interrupted as stop:
         _write_interrupted(catalog, profile, targets, run_id, started, stop.evidence, run_dir, inputs)
         pending = sum(1 for t in targets if t.id not in stop.evidence and t.connection.get("transport"))

@@ -44,11 +44,14 @@ from assess.collect import ObjectEvidence
                    "<run>/known_hosts.tofu (a changed key is still refused).")
 @click.option("--resume", "resume_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
               help="Finish an interrupted run in RUN_DIR: objects with evidence there are not collected again.")
+@click.option("--active", is_flag=True,
+              help="Also run the state-changing webapp tests (lockout, logout replay, idle timeout, plaintext "
+                   "login) with the inventory's dedicated test account; rate-limited, every request recorded.")
 @history_cli.scan_options
 def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | None, out_dir: Path, concurrency: int,
          fail_on: str | None, report_formats: str, lang: str, quiet: bool, answers_path: Path | None, waivers_path: Path | None,
          history_path: Path | None, no_history: bool, wait: float, rescan_failed: str | None, trigger: str,
-         trust_on_first_use: bool, resume_dir: Path | None) -> None:
+         trust_on_first_use: bool, resume_dir: Path | None, active: bool) -> None:
     """Assess the inventory (default: this machine) against every level-3 item."""
     formats = [f for f in reports.parse_formats(report_formats) if f != "json"]
     if resume_dir:  # the interrupted run's inventory, profile and controls, unless given again
@@ -62,7 +65,7 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
     targets = inventory.load(inventory_path) if inventory_path else inventory.local_inventory()
     collection = scan_mod.Collection(trust_on_first_use, resume_dir, {
         "inventory": str(inventory_path.resolve()) if inventory_path else None, "profile": profile_name,
-        "controls": str(controls_dir.resolve()) if controls_dir else None})
+        "controls": str(controls_dir.resolve()) if controls_dir else None}, active=active)
     inputs = scan_mod.Inputs(today=date.today())
     if answers_path or waivers_path:
         pairs = questionnaire.scope(cat, prof, targets)
@@ -72,7 +75,8 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
             inputs.waivers = waivers.load(waivers_path, cat, pairs, inputs.today)
     show = not quiet and sys.stderr.isatty() or os.environ.get("ASSESS_PROGRESS") == "1"
     finished = {p.stem for p in (resume_dir / "evidence").glob("*.json")} if resume_dir else set()
-    total = sum(1 for t in targets if t.connection.get("transport") in ("local", "ssh") and t.id not in finished)
+    total = sum(1 for t in targets if t.connection.get("transport") in ("local", "ssh", "http")
+                and t.id not in finished)
     bar = ProgressBar(total)
 
     def progress(object_id: str, ev: ObjectEvidence) -> None:

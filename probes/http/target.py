@@ -86,9 +86,10 @@ def connection(node: Any, problems: Problems, file: str) -> dict[str, Any]:
         elif base not in bases:
             bases.append(base)
     if not bases:
+        _no_password(node.get("login"), problems, file)
         return {}
     first = next((b for b in bases if b.startswith("https:")), bases[0])
-    out: dict[str, Any] = {"collector": "http", "urls": bases,
+    out: dict[str, Any] = {"transport": "http", "urls": bases, "host": urlsplit(first).hostname,
                            "rate": float(node.get("rate", DEFAULT_RATE)), "timeout": float(node.get("timeout", 10)),
                            "default_accounts": bool(node.get("default_accounts", False))}
     if out["rate"] <= 0 or out["rate"] > 1000:
@@ -115,6 +116,8 @@ def connection(node: Any, problems: Problems, file: str) -> dict[str, Any]:
         else:
             out["privacy_policy"] = url
     login = node.get("login")
+    if not _no_password(login, problems, file):
+        login = None
     if login is not None and check_mapping(login, _LOGIN, "login", problems, file):
         recipe: dict[str, Any] = {"format": login.get("format", "form"),
                                   "username_field": login.get("username_field", "username"),
@@ -134,5 +137,11 @@ def connection(node: Any, problems: Problems, file: str) -> dict[str, Any]:
     return out
 
 
-def address(conn: dict[str, Any]) -> str:
-    return conn["urls"][0] if conn.get("urls") else ""
+def _no_password(login: Any, problems: Problems, file: str) -> bool:
+    """False (with a problem) when a password is written into the login recipe."""
+    if isinstance(login, dict) and "password" in login:
+        problems.at(login, "password", "'password' is not accepted: secrets never live in the inventory; put the "
+                                       "test account's password in an environment variable and name it with "
+                                       "password_env", file)
+        return False
+    return True
