@@ -97,10 +97,11 @@ class Leaf:
         """Set operators report the members that decide, not the whole (possibly long) list."""
         pool = _as_list(actual)
         if self.op == "contains_all":
-            missing = [t for t in _as_list(target) if not any(_equal(a, t) for a in pool)]
+            found = _common(pool, _as_list(target))
+            missing = [t for t in _as_list(target) if t not in found]
             failures = [] if ok else [f"{self.label} lacks {_show(missing)}"]
             return Outcome(ok, {self.label: actual}, expected, failures)
-        overlap = [a for a in pool if any(_equal(a, t) for t in _as_list(target))]
+        overlap = _common(_as_list(target), pool)
         key = f"{self.label} ∩ {self.param or 'value'}"
         if self.op == "disjoint":
             failures = [] if ok else [f"{self.label} has {_show(overlap)} (expected none of {_show(target)})"]
@@ -209,6 +210,8 @@ def _num(x: Any) -> float | None:
 
 
 def _equal(a: Any, b: Any) -> bool:
+    if type(a) is type(b) and not isinstance(a, float):
+        return a == b  # same type: str as text, int as int (the common, fast case)
     na, nb = _num(a), _num(b)
     if na is not None and nb is not None and not (isinstance(a, str) and isinstance(b, str)):
         return na == nb
@@ -259,13 +262,19 @@ def apply(op: str, actual: Any, target: Any) -> bool:
             found = False
         return found if op == "contains" else not found
     if op in ("disjoint", "intersects"):
-        pool = actual if isinstance(actual, (list, tuple, set)) else [actual]
-        hit = any(_equal(a, t) for a in pool for t in _as_list(target))
+        hit = bool(_common(_as_list(actual), _as_list(target)))
         return hit if op == "intersects" else not hit
     if op == "contains_all":
-        pool = actual if isinstance(actual, (list, tuple, set)) else [actual]
-        return all(any(_equal(a, t) for a in pool) for t in _as_list(target))
+        return len(_common(_as_list(actual), _as_list(target))) == len(_as_list(target))
     raise RuleError(f"unknown operator '{op}'")
+
+
+def _common(pool: list[Any], targets: list[Any]) -> list[Any]:
+    """The targets equal to some member of pool (set arithmetic when both sides are plain strings)."""
+    if all(type(x) is str for x in pool) and all(type(t) is str for t in targets):
+        members = set(pool)
+        return [t for t in targets if t in members]
+    return [t for t in targets if any(_equal(a, t) for a in pool)]
 
 
 def _as_list(x: Any) -> list[Any]:

@@ -28,7 +28,11 @@ class NodeList(list):
     item_lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
+# LibYAML's parser when PyYAML has it (about 10x faster on the 211-item catalog); marks are the same.
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
     pass
 
 
