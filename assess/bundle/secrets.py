@@ -8,6 +8,7 @@ shown shortened, never in full. Binary files (a NUL in the first 8 KiB) are skip
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,20 +54,25 @@ def _shorten(text: str) -> str:
 
 
 def scan_file(path: Path, rel: str) -> list[Hit] | None:
-    """Hits in one file; None when the file is binary (not scanned)."""
+    """Hits in one file, in file order; None when the file is binary (not scanned)."""
     with open(path, "rb") as fh:
         data = fh.read(MAX_SCAN)
     if b"\0" in data[:8192]:
         return None
     text = data.decode("utf-8", "replace")
-    hits = []
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
     json_like = rel.endswith(".json")
-    for number, line in enumerate(text.splitlines(), 1):
-        for kind, rx in PATTERNS:
-            for m in rx.finditer(line):
-                inner = line[:m.start()].count("\\n") + 1 if json_like and "\\n" in line else None
-                hits.append(Hit(rel, number, inner, kind, _shorten(m.group(0))))
-    return hits
+    hits = []
+    for kind, rx in PATTERNS:
+        for m in rx.finditer(text):
+            index = bisect.bisect_right(starts, m.start()) - 1
+            inner = None
+            if json_like:  # a raw output is one JSON string: count its escaped newlines
+                end = text.find("\n", m.start())
+                if "\\n" in text[starts[index]:end if end >= 0 else len(text)]:
+                    inner = text[starts[index]:m.start()].count("\\n") + 1
+            hits.append(Hit(rel, index + 1, inner, kind, _shorten(m.group(0))))
+    return sorted(hits, key=lambda h: (h.line, h.inner_line or 0))
 
 
 def scan_tree(root: Path) -> tuple[list[Hit], list[str]]:
