@@ -66,10 +66,11 @@ def parse_sections(facts: list[Fact], collected: script.Collected, stopped_reaso
 
 
 def collect(object_id: str, transport: Transport, facts: list[Fact],
-            timeout: float = DEFAULT_TIMEOUT) -> ObjectEvidence:
-    """One exec of the batched script on the object; failures become `error` on the evidence."""
+            timeout: float = DEFAULT_TIMEOUT, setup: str = "") -> ObjectEvidence:
+    """One exec of the batched script on the object; failures become `error` on the evidence.
+    `setup`: shell run before the facts, kept out of evidence (assess.probes.service)."""
     started, t0 = now(), time.monotonic()
-    text, token = script.build(facts)
+    text, token = script.build(facts, setup=setup)
     evidence = ObjectEvidence(object_id, started, started)
     try:
         out = transport.run_script(text, timeout)

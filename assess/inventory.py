@@ -33,6 +33,7 @@ from assess import ansible_inventory, model
 from assess import ssh_config as ssh_config_mod
 from assess.errors import InputError, LintErrors
 from assess.model import Target
+from assess.probes import service
 from assess.probes.http import target as http_target
 from assess.probes.transport import credentials
 from assess.results import safe_name
@@ -78,7 +79,9 @@ LINUX_FIELDS: dict[str, Field] = {
 }
 
 #: Fields each object type accepts besides COMMON_FIELDS.
-TYPE_FIELDS: dict[str, dict[str, Field]] = {"linux": LINUX_FIELDS, "webapp": http_target.FIELDS}
+TYPE_FIELDS: dict[str, dict[str, Field]] = {"linux": LINUX_FIELDS, "webapp": http_target.FIELDS,
+                                            "database": service.DATABASE_FIELDS,
+                                            "middleware": service.MIDDLEWARE_FIELDS}
 
 _SECRET_KEYS = {"password": "password_env", "become_password": "become_password_env",
                 "sudo_password": "become_password_env", "passphrase": "key_passphrase_env",
@@ -245,6 +248,7 @@ def _targets(entries: list[Any], ctx: Context, interview: bool) -> list[Target]:
         targets.append(Target(id=oid, type=kind, name=node.get("name", ""), address=address, engine=engine,
                               tags=[str(t) for t in plain(node.get("tags") or [])], connection=connection))
     _resolve_jumps(targets, nodes, ctx)
+    service.resolve_hosts(targets, nodes, p, f)
     if p:
         raise LintErrors(list(p))
     if interview:
@@ -301,6 +305,8 @@ def _linux_connection(node: Node, ctx: Context) -> dict[str, Any]:
 CONNECTIONS: dict[str, Callable[[Node, Context], dict[str, Any]]] = {
     "linux": _linux_connection,
     "webapp": lambda node, ctx: http_target.connection(node, ctx.problems, ctx.file),
+    "database": lambda node, ctx: service.connection(node, ctx.problems, ctx.file),
+    "middleware": lambda node, ctx: service.connection(node, ctx.problems, ctx.file),
 }
 
 

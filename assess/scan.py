@@ -21,6 +21,7 @@ from assess.catalog import Catalog
 from assess.collect import ObjectEvidence, collect, now
 from assess.errors import InputError
 from assess.model import VERDICT_ZH, Check, FactResult, ItemResult, Target
+from assess.probes import service
 from assess.probes.transport import Transport
 from assess.profile import Profile
 
@@ -118,7 +119,8 @@ def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[
     facts = plan.facts_needed(catalog, profile, target)
     if only is not None:
         facts = [f for f in facts if f.name in only]
-    return lambda: collect(target.id, transport, facts)
+    setup = service.setup(target.type, target.engine, target.connection.get("service") or {})
+    return lambda: collect(target.id, transport, facts, setup=setup)
 
 
 def collect_all(catalog: Catalog, profile: Profile, targets: list[Target], run_dir: Path,

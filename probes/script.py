@@ -68,10 +68,12 @@ class Collected:
     missing: list[str]
 
 
-def build(facts: Iterable[Fact], token: str | None = None, root: str = "") -> tuple[str, str]:
+def build(facts: Iterable[Fact], token: str | None = None, root: str = "", setup: str = "") -> tuple[str, str]:
     """Return (script, token). Each fact runs in its own subshell with stdin closed.
 
     `root` collects from an offline root filesystem instead of the live host (see module docstring).
+    `setup` runs once before the facts (a database object's settings and credentials: assess.probes.service);
+    it is part of the script only, never of a section, so it never reaches evidence.
     """
     token = token or "@@ASSESS-" + secrets.token_hex(8)
     if "'" in root:
@@ -80,6 +82,8 @@ def build(facts: Iterable[Fact], token: str | None = None, root: str = "") -> tu
              f"R='{root.rstrip('/')}'", PRELUDE]
     if root:
         parts.append(ROOTFS_CMD)
+    if setup:
+        parts.append(setup)
     for f in facts:
         parts.append(f"echo \"$B BEGIN {f.name}\"")
         parts.append(f"( {f.command}\n) </dev/null 2>&1")

@@ -1,0 +1,236 @@
+"""PostgreSQL facts (domain notes §3.3, P01–P09; derived from the KingbaseES sheet, unverified as evaluator
+practice): read-only queries through `psql -XAt`, and pg_hba.conf (found with SHOW hba_file when connected,
+or named in the inventory).
+
+The password reaches psql as PGPASSWORD (or a passfile as PGPASSFILE); the setup block tests the connection
+once. Role passwords never leave the host: the roles query says only how each is stored (scram, md5, plain
+text, none).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from assess.probes.database.common import is_loopback, log_files, number, query, rows
+from assess.probes.facts import FactUnavailable, Section, fact
+from assess.probes.service import command_words, register_setup
+
+
+def _setup(settings: Mapping[str, Any]) -> str:
+    host = settings.get("socket") or settings.get("address")
+    args = command_words(
+        "-h" if host else None, str(host) if host else None,
+        "-p" if settings.get("port") else None, str(settings.get("port") or ""),
+        "-U" if settings.get("user") else None, str(settings.get("user") or ""),
+        "-d", str(settings.get("database") or "postgres"),
+    )
+    return f"""
+PGCONNECT_TIMEOUT=5; export PGCONNECT_TIMEOUT
+_pgc=$(command -v psql)
+_q() {{ _t 30 psql -X -A -t -F "$(printf '\\t')" -v ON_ERROR_STOP=1 {args} -c "$1" </dev/null; }}
+if [ -z "$_pgc" ]; then A_DOWN=missing
+elif _o=$(_q 'SELECT 1' 2>&1); then A_DOWN=
+else A_DOWN="cannot connect to the server: $_o"; fi
+# _sql LABEL QUERY: the query's rows between markers, or why the server could not be asked.
+_sql() {{
+  if [ "$A_DOWN" = missing ]; then echo "$B X psql"
+  elif [ -n "$A_DOWN" ]; then echo "$B C psql $1"; printf '%s\\n' "$A_DOWN"; echo "$B RC 1"
+  else echo "$B C psql $1"; _q "$2" 2>&1; echo "$B RC $?"; fi
+}}
+"""
+
+
+register_setup(("postgresql",), _setup)
+
+_SETTINGS = (
+    "server_version", "server_version_num", "password_encryption", "ssl", "ssl_min_protocol_version",
+    "shared_preload_libraries", "idle_session_timeout", "idle_in_transaction_session_timeout",
+    "log_connections", "log_disconnections", "logging_collector", "log_directory", "log_filename",
+    "log_file_mode", "log_statement", "log_line_prefix", "log_destination", "listen_addresses", "port",
+    "data_directory", "hba_file", "config_file", "archive_mode", "wal_level", "data_checksums",
+    "authentication_timeout", "pgaudit.log", "auth_delay.milliseconds", "credcheck.max_auth_failure",
+    "passwordcheck.minimum_length",
+)
+_SETTINGS_SQL = ("SELECT name, setting, COALESCE(unit, '') FROM pg_settings WHERE name IN ("
+                 + ", ".join(f"'{n}'" for n in _SETTINGS) + ")")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
+
+
+@fact("pg_settings", f'_sql settings "{_SETTINGS_SQL}"', object_type="database")
+def pg_settings(section: Section) -> dict[str, Any]:
+    """Server settings (names with `.` as `_`), time settings also in seconds (`<name>_s`), and
+    `preload`: the shared_preload_libraries as a list."""
+    out: dict[str, Any] = {}
+    for name, value, unit in rows(query(section, "psql settings", "the server settings"), 3):
+        key = name.replace(".", "_")
+        out[key] = number(value)
+        if unit in _UNIT_SECONDS and isinstance(out[key], int):
+            out[key + "_s"] = out[key] * _UNIT_SECONDS[unit]
+    out["preload"] = [p.strip() for p in str(out.get("shared_preload_libraries", "")).split(",") if p.strip()]
+    return out
+
+
+_ROLE_COLUMNS = ("role", "super", "login", "createrole", "replication", "bypassrls", "valid_until", "password")
+_AUTHID = ("SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolreplication, rolbypassrls, "
+           "COALESCE(rolvaliduntil::text, ''), CASE WHEN rolpassword IS NULL THEN 'none' "
+           "WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram' WHEN rolpassword LIKE 'md5%' THEN 'md5' "
+           "ELSE 'plain' END FROM pg_authid")
+_ROLES = ("SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolreplication, rolbypassrls, "
+          "COALESCE(rolvaliduntil::text, ''), 'unknown' FROM pg_roles")
+_AUTHID_SHELL = _AUTHID.replace("$", "\\$")
+
+
+@fact("pg_roles", f"""
+if [ -z "$A_DOWN" ] && _q 'SELECT 1 FROM pg_authid LIMIT 0' >/dev/null 2>&1; then
+  _sql roles "{_AUTHID_SHELL}"
+else
+  _sql roles "{_ROLES}"
+fi
+""", object_type="database")
+def pg_roles(section: Section) -> dict[str, Any]:
+    """Roles without their passwords. `password`: scram | md5 | plain (stored in clear) | none | unknown (not
+    a superuser: pg_authid unreadable). Lists for the checks: superusers (login-capable), login roles
+    without an expiry (`valid_until`), md5 / plain-text passwords, postgres_login (the bootstrap superuser
+    can log in)."""
+    roles = []
+    for cells in rows(query(section, "psql roles", "the roles"), len(_ROLE_COLUMNS)):
+        r = dict(zip(_ROLE_COLUMNS, cells, strict=True))
+        roles.append({"role": r["role"], "super": r["super"] == "t", "login": r["login"] == "t",
+                      "createrole": r["createrole"] == "t", "replication": r["replication"] == "t",
+                      "bypassrls": r["bypassrls"] == "t", "valid_until": r["valid_until"],
+                      "password": r["password"]})
+    login = [r for r in roles if r["login"]]
+    return {
+        "roles": [r for r in roles if r["login"] or r["super"]],
+        "superusers": [r["role"] for r in login if r["super"]],
+        "no_expiry": [r["role"] for r in login if not r["valid_until"] or r["valid_until"] == "infinity"],
+        "weak_storage": [r["role"] for r in login if r["password"] in ("md5", "plain")],
+        "postgres_login": any(r["role"] == "postgres" for r in login),
+        "passwords_known": all(r["password"] != "unknown" for r in roles),
+    }
+
+
+@fact("pg_public_schema", """
+_sql public "SELECT has_schema_privilege('public', 'public', 'CREATE'), COALESCE((SELECT nspacl::text FROM pg_namespace WHERE nspname = 'public'), '')"
+""", object_type="database")
+def pg_public_schema(section: Section) -> dict[str, Any]:
+    """Whether every role (PUBLIC) may create objects in schema public (P06): {"public_create": false}."""
+    got = rows(query(section, "psql public", "the privileges on schema public"), 2)
+    if not got:
+        return {"public_create": False, "acl": "", "schema": False}
+    return {"public_create": got[0][0] == "t", "acl": got[0][1], "schema": True}
+
+
+@fact("pg_replication", """
+_sql replication "SELECT pg_is_in_recovery(), (SELECT count(*) FROM pg_stat_replication)"
+""", object_type="database")
+def pg_replication(section: Section) -> dict[str, Any]:
+    """Standby or primary with streaming replicas: {"is_standby": false, "replicas": 1, "replicating": true}."""
+    got = rows(query(section, "psql replication", "the replication status"), 2)
+    standby = bool(got) and got[0][0] == "t"
+    replicas = number(got[0][1]) if got else 0
+    replicas = replicas if isinstance(replicas, int) else 0
+    return {"is_standby": standby, "replicas": replicas, "replicating": standby or replicas > 0}
+
+
+# -- pg_hba.conf ------------------------------------------------------------------------------------------
+_HBA_SNIPPET = r"""
+_h="$A_HBA"
+if [ -z "$_h" ] && [ -z "$A_DOWN" ]; then _h=$(_q 'SHOW hba_file' 2>/dev/null); fi
+if [ -n "$_h" ]; then _file "$_h"; else echo "hba_file unknown: $A_DOWN"; fi
+"""
+CLEARTEXT_OR_NONE = ("trust", "password", "ident")
+
+
+def parse_hba(text: str) -> list[dict[str, Any]]:
+    """pg_hba.conf records: type, databases, users, address (none for `local`), method, options, line."""
+    records = []
+    for number_, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        words = re.findall(r'"[^"]*"|\S+', line)
+        kind = words[0].lower()
+        if kind.startswith("include"):
+            records.append({"type": kind, "line": number_, "target": " ".join(words[1:])})
+            continue
+        if kind == "local":
+            if len(words) < 4:
+                continue
+            address, method, options = "", words[3], words[4:]
+        else:
+            if len(words) < 5:
+                continue
+            address, rest = words[3], words[4:]
+            if "/" not in address and len(rest) >= 2 and re.fullmatch(r"[\d.:a-fA-F]+", address) \
+                    and re.fullmatch(r"[\d.:a-fA-F]+", rest[0]):
+                rest = rest[1:]  # an address followed by a separate netmask
+            method, options = rest[0], rest[1:]
+        records.append({"type": kind, "databases": words[1].split(","), "users": words[2].split(","),
+                        "address": address.strip('"'), "method": method.lower(), "options": options,
+                        "line": number_, "text": line})
+    return records
+
+
+def _remote(record: dict[str, Any]) -> bool:
+    if record["type"] == "local":
+        return False
+    address = record["address"]
+    return not (is_loopback(address.split("/")[0]) or address in ("samehost",))
+
+
+def hba_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the checks read from pg_hba: lines without real authentication or with a cleartext method,
+    remote lines not bound to TLS, and remote lines that admit the bootstrap superuser."""
+    live = [r for r in records if "method" in r and r["method"] != "reject"]
+    shown = lambda r: f"line {r['line']}: {r['text']}"  # noqa: E731
+    remote = [r for r in live if _remote(r)]
+    return {
+        "records": records,
+        "weak_methods": [shown(r) for r in live if r["method"] in CLEARTEXT_OR_NONE],
+        "trust": [shown(r) for r in live if r["method"] == "trust"],
+        "remote_without_tls": [shown(r) for r in remote if r["type"] in ("host", "hostnossl", "hostgssenc")
+                               and r["method"] not in ("cert",)],
+        "remote_superuser": [shown(r) for r in remote
+                             if any(u in ("all", "postgres") for u in r["users"])],
+        "remote_md5": [shown(r) for r in remote if r["method"] == "md5"],
+        "includes": [r["target"] for r in records if r["type"].startswith("include")],
+    }
+
+
+@fact("pg_hba", _HBA_SNIPPET, object_type="database")
+def pg_hba(section: Section) -> dict[str, Any]:
+    """pg_hba.conf parsed, with the lines the checks judge (see hba_summary)."""
+    reads = [r for r in section.files().values()]
+    if not reads:
+        reason = section.plain().strip().removeprefix("hba_file unknown:").strip()
+        raise FactUnavailable("pg_hba.conf location unknown: name it with hba_file in the inventory, or connect "
+                              f"as a role that may read it ({reason or 'SHOW hba_file gave nothing'})")
+    read = reads[0]
+    if read.status == "denied":
+        raise FactUnavailable(f"permission denied reading {read.path} (run as root or the postgres user)")
+    if read.status == "missing":
+        raise FactUnavailable(f"{read.path} does not exist")
+    out = hba_summary(parse_hba(read.content))
+    out["path"] = read.path
+    return out
+
+
+_LOG_SNIPPET = r"""
+_sql logdir "SELECT current_setting('data_directory'), current_setting('log_directory')"
+[ -z "$A_DOWN" ] || exit 0
+_v=$(_q "SELECT current_setting('data_directory'), current_setting('log_directory')" 2>/dev/null) || exit 0
+_dd=$(printf '%s' "$_v" | cut -f1); _ld=$(printf '%s' "$_v" | cut -f2)
+case "$_ld" in /*) ;; *) _ld="$_dd/$_ld" ;; esac
+[ -d "$R$_ld" ] || exit 0
+ls -1t "$R$_ld" 2>/dev/null | head -n 20 | while read -r _n; do stat -c '%a %U %G %n' "$R$_ld/$_n"; done
+"""
+
+
+@fact("pg_log_files", _LOG_SNIPPET, object_type="database")
+def pg_log_files(section: Section) -> dict[str, Any]:
+    """Modes of the newest files (up to 20) in the server's log_directory."""
+    query(section, "psql logdir", "the log directory")
+    return log_files(section)
