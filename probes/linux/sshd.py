@@ -91,6 +91,10 @@ def defaults_for(version: tuple[int, int] | None, family: str | None = None) -> 
         list(_KEX_LEGACY if v < (6, 7) else [k for k in _KEX_LEGACY if k != "diffie-hellman-group1-sha1"])
     if v >= (8, 5):
         kex.insert(5, "sntrup761x25519-sha512@openssh.com")
+    if v >= (9, 2):
+        kex.append("sntrup761x25519-sha512")  # standard name; Debian 12's 9.2p1 already offers it
+    if v >= (9, 9):
+        kex.insert(0, "mlkem768x25519-sha256")
     return {
         "port": [22], "listenaddress": ["0.0.0.0", "::"],
         "permitrootlogin": "prohibit-password" if v >= (7, 0) else "yes",
@@ -198,6 +202,8 @@ def parse_sshd_t(text: str) -> dict[str, Any]:
     for key in ALGORITHM_LISTS:
         if isinstance(out.get(key), str):
             out[key] = [a for a in out[key].split(",") if a]
+    for key in ("allowusers", "allowgroups", "denyusers", "denygroups"):
+        out.setdefault(key, [])  # sshd -T prints nothing for an empty list
     return out
 
 
