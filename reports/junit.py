@@ -11,7 +11,6 @@ from collections import defaultdict
 from typing import Any
 
 from assess.reports.context import Context
-from assess.reports.record import record_text
 
 
 def _suite(parent: ET.Element, name: str, cases: list[ET.Element]) -> None:
@@ -33,7 +32,7 @@ def _case(ctx: Context, row: dict[str, Any]) -> ET.Element:
     message = f"{ctx.verdict_label[verdict]}: {row.get('reason', '')}"
     if verdict in ("fail", "partial"):
         el = ET.SubElement(case, "failure", message=message, type=verdict)
-        el.text = record_text(row, ctx) + "\n" + "\n".join(
+        el.text = ctx.record(row) + "\n" + "\n".join(
             f"fix: {f.get('text', '')}" + (f"\n  $ {f['command']}" if f.get("command") else "")
             for f in row.get("remediation") or [])
     elif verdict == "error":

@@ -13,12 +13,12 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from assess.reports import labels
 from assess.reports.context import Context, local_time
-from assess.reports.record import evidence_ids, record_text
+from assess.reports.record import evidence_ids
 
 _BAD = re.compile(r"[\[\]:*?/\\]")
 _WRAP = Alignment(wrap_text=True, vertical="top")
@@ -45,17 +45,26 @@ def sheet_names(ids: list[str], reserved: set[str]) -> dict[str, str]:
     return out
 
 
-def _cell(ws: WriteOnlyWorksheet, value: Any, *, bold: bool = False, fill: str | None = None,
-          wrap: bool = False, number_format: str | None = None) -> WriteOnlyCell:
+def _styles(wb: Workbook) -> None:
+    """Named styles, registered once: assigning a name per cell is far cheaper than fonts and fills."""
+    def add(name: str, **attrs: Any) -> None:
+        style = NamedStyle(name=name)
+        for key, value in attrs.items():
+            setattr(style, key, value)
+        wb.add_named_style(style)
+
+    add("a-head", font=_BOLD, fill=_HEAD_FILL, alignment=_WRAP)
+    add("a-bold", font=_BOLD)
+    add("a-wrap", alignment=_WRAP)
+    add("a-weight", number_format="0.00", alignment=_WRAP)
+    add("a-percent", number_format="0.0%")
+    for verdict, color in _FILLS.items():
+        add(f"a-{verdict}", fill=PatternFill("solid", fgColor=color), alignment=_WRAP)
+
+
+def _cell(ws: WriteOnlyWorksheet, value: Any, style: str) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
-    if bold:
-        cell.font = _BOLD
-    if fill:
-        cell.fill = PatternFill("solid", fgColor=fill)
-    if wrap:
-        cell.alignment = _WRAP
-    if number_format:
-        cell.number_format = number_format
+    cell.style = style
     return cell
 
 
@@ -67,8 +76,8 @@ def _object_sheet(wb: Workbook, ctx: Context, obj: dict[str, Any], name: str, ro
     ws.freeze_panes = "A3"
     version = " / ".join(x for x in (obj.get("address"), obj.get("name"),
                                      obj["type"] + (f":{obj['engine']}" if obj.get("engine") else "")) if x)
-    ws.append([_cell(ws, t["version"], bold=True), _cell(ws, version)])
-    ws.append([_cell(ws, h, bold=True, fill="DDE7F0") for h in
+    ws.append([_cell(ws, t["version"], "a-bold"), version])
+    ws.append([_cell(ws, h, "a-head") for h in
                (t["extension"], t["control_point"], t["item"], t["record"], t["verdict"], t["points"],
                 t["evidence_ids"], t["item_id"])])
     evidence_file = obj.get("evidence") or ""
@@ -79,11 +88,11 @@ def _object_sheet(wb: Workbook, ctx: Context, obj: dict[str, Any], name: str, ro
         ext = meta.get("extension_zh", "") if ctx.lang == "zh" else meta.get("extension", "")
         ws.append([
             ext, ctx.item_text(r["item"], "control_point"),
-            _cell(ws, f"{meta['clause']} {ctx.item_text(r['item'], 'requirement')}", wrap=True),
-            _cell(ws, record_text(r, ctx), wrap=True),
-            _cell(ws, ctx.verdict_label[r["verdict"]], fill=_FILLS[r["verdict"]]),
-            _cell(ws, float(meta["weight"]), number_format="0.00"),
-            _cell(ws, shown, wrap=True), r["item"],
+            _cell(ws, f"{meta['clause']} {ctx.item_text(r['item'], 'requirement')}", "a-wrap"),
+            _cell(ws, ctx.record(r), "a-wrap"),
+            _cell(ws, ctx.verdict_label[r["verdict"]], f"a-{r['verdict']}"),
+            _cell(ws, float(meta["weight"]), "a-weight"),
+            _cell(ws, shown, "a-wrap"), r["item"],
         ])
 
 
@@ -95,25 +104,25 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
         ws.column_dimensions[col].width = width
     run = doc["run"]
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
-    ws.append([_cell(ws, t["title"], bold=True)])
+    ws.append([_cell(ws, t["title"], "a-bold")])
     ws.append([t["run"], run.get("id", ""), t["started"], local_time(run.get("started"))])
-    ws.append([t["conclusion"], _cell(ws, value, bold=True), t["template"], concl["template"]])
+    ws.append([t["conclusion"], _cell(ws, value, "a-bold"), t["template"], concl["template"]])
     if concl["template"] == "2025":
-        ws.append([t["conformance_rate"], _cell(ws, concl["conformance_rate"], number_format="0.0%")])
+        ws.append([t["conformance_rate"], _cell(ws, concl["conformance_rate"], "a-percent")])
     else:
         ws.append([t["score"], concl["score"]])
-    ws.append([_cell(ws, concl["label"])])
+    ws.append([concl["label"]])
     ws.append([])
-    ws.append([_cell(ws, f"{t['major_risks']} / {t['high_risks']}", bold=True)])
+    ws.append([_cell(ws, f"{t['major_risks']} / {t['high_risks']}", "a-bold")])
     for f in doc["highrisk"]:
         state = labels.PRIORITY[ctx.lang]["major" if f["major"] else "high"] if f["status"] == "triggered" \
             else t["compensated"]
-        ws.append(["", state, f["rule"], _cell(ws, ctx.finding_title(f), wrap=True), f["object"],
+        ws.append(["", state, f["rule"], _cell(ws, ctx.finding_title(f), "a-wrap"), f["object"],
                    _cell(ws, "; ".join(f"{n.get('item') or n.get('check')}={n.get('verdict') or n.get('status')}"
-                                       for n in f.get("triggered_by", [])), wrap=True)])
+                                       for n in f.get("triggered_by", [])), "a-wrap")])
     ws.append([])
-    ws.append([_cell(ws, t["remediation"], bold=True)])
-    ws.append([_cell(ws, h, bold=True, fill="DDE7F0") for h in
+    ws.append([_cell(ws, t["remediation"], "a-bold")])
+    ws.append([_cell(ws, h, "a-head") for h in
                (t["rank"], t["priority"], t["item"], t["gap"], t["objects_affected"], t["fix"], t["command"],
                 t["disruption"])])
     disruption = labels.DISRUPTION[ctx.lang]
@@ -123,13 +132,14 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
                              for f in fixes)
         commands = "\n".join(f["command"] for f in fixes if f.get("command"))
         ws.append([e["rank"], labels.PRIORITY[ctx.lang][e["priority"]], e["item"],
-                   _cell(ws, e["gap_en"] if ctx.lang == "en" else e["gap"], wrap=True),
-                   _cell(ws, ", ".join(e["objects"]), wrap=True), _cell(ws, fix_text, wrap=True),
-                   _cell(ws, commands, wrap=True), disruption.get(e.get("disruption") or "", "—")])
+                   _cell(ws, e["gap_en"] if ctx.lang == "en" else e["gap"], "a-wrap"),
+                   _cell(ws, ", ".join(e["objects"]), "a-wrap"), _cell(ws, fix_text, "a-wrap"),
+                   _cell(ws, commands, "a-wrap"), disruption.get(e.get("disruption") or "", "—")])
 
 
 def render_xlsx(ctx: Context) -> bytes:
     wb = Workbook(write_only=True)
+    _styles(wb)
     rows_by_object: dict[str, list[dict[str, Any]]] = {}
     for r in ctx.doc["results"]:
         rows_by_object.setdefault(r["object"], []).append(r)
