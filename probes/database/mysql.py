@@ -151,6 +151,7 @@ def mysql_accounts(section: Section) -> dict[str, Any]:
         "root": names(a for a in login if a["user"] == "root"),
         "remote_root": names(a for a in login if a["user"] == "root" and a["remote"]),
         "super": names(a for a in login if a["super"]),
+        "super_count": sum(1 for a in login if a["super"]),
         "remote_super": names(a for a in login if a["super"] and a["remote"]),
         "expired_unlocked": names(a for a in accounts if a["expired"] and not a["locked"]
                                   and a["password"] not in ("invalid", "external")),

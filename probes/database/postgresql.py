@@ -105,6 +105,7 @@ def pg_roles(section: Section) -> dict[str, Any]:
     return {
         "roles": [r for r in roles if r["login"] or r["super"]],
         "superusers": [r["role"] for r in login if r["super"]],
+        "superuser_count": sum(1 for r in login if r["super"]),
         "no_expiry": [r["role"] for r in login if not r["valid_until"] or r["valid_until"] == "infinity"],
         "weak_storage": [r["role"] for r in login if r["password"] in ("md5", "plain")],
         "postgres_login": any(r["role"] == "postgres" for r in login),

@@ -167,6 +167,7 @@ def redis_acl(section: Section) -> dict[str, Any]:
         "nopass": [u["user"] for u in enabled if u["nopass"]],
         "default_password": [u["user"] for u in enabled if u["default_password"]],
         "dangerous": [u["user"] for u in enabled if u["can_config"] or u["can_flushall"]],
+        "dangerous_count": sum(1 for u in enabled if u["can_config"] or u["can_flushall"]),
         "superusers": [u["user"] for u in enabled if u["all_commands"]],
         "default_enabled": bool(default and default["enabled"]),
     }
