@@ -14,8 +14,10 @@ from assess.collect import ObjectEvidence
 class ProgressBar:
     """Counts finished objects; `tty=None` decides by whether the stream is a terminal."""
 
-    def __init__(self, total: int, stream: TextIO | None = None, tty: bool | None = None) -> None:
+    def __init__(self, total: int, stream: TextIO | None = None, tty: bool | None = None,
+                 width: int | None = None) -> None:
         self.total, self.done, self.errors = total, 0, 0
+        self.width = width
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self.started = time.monotonic()
@@ -34,7 +36,7 @@ class ProgressBar:
             self.stream.flush()
 
     def _draw(self, object_id: str, ev: ObjectEvidence) -> None:
-        width = shutil.get_terminal_size((80, 20)).columns
+        width = self.width or shutil.get_terminal_size((80, 20)).columns
         slots = 24
         filled = slots * self.done // max(1, self.total)
         elapsed = time.monotonic() - self.started

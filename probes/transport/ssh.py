@@ -11,6 +11,7 @@ and can close everything at once when the scan is interrupted.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -33,6 +34,9 @@ CONNECT_TIMEOUT = 10.0
 AUTH_TIMEOUT = 20.0
 DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
 _ENV = "env LC_ALL=C LANG=C"
+# paramiko logs a traceback when a connection it is reading is closed under it (Ctrl-C closes them all);
+# the reason reaches the user through CollectionError, so its records are not printed on their own.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 def default_known_hosts() -> tuple[str, ...]:
@@ -195,6 +199,9 @@ class SSHSession:
                 t.start_client(timeout=timeout)
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 raise CollectionError(f"SSH handshake with {hop.name} failed: {exc or type(exc).__name__}") from None
+            if not t.is_active() or not t.initial_kex_done:  # start_client returns quietly on its timeout
+                why = t.get_exception() or f"no SSH banner and key exchange within {timeout:g} s"
+                raise CollectionError(f"SSH handshake with {hop.name} failed: {why}")
             host_key = self.verify(hop, t.get_remote_server_key())
             self._authenticate(t, hop)
         except BaseException:
@@ -224,6 +231,13 @@ class SSHSession:
             if t.is_authenticated():
                 return
         what = ", ".join(tried) or "no key, agent or password configured"
+        if not allowed:
+            try:
+                t.auth_none(hop.user)  # only to learn which methods the server offers
+            except paramiko.BadAuthenticationType as exc:
+                allowed = ",".join(exc.allowed_types)
+            except (paramiko.SSHException, EOFError, OSError):
+                pass
         accepts = f"; the server accepts: {allowed}" if allowed else ""
         raise CollectionError(f"authentication failed for {hop.shown} (tried: {what}{accepts})")
 

@@ -50,7 +50,7 @@ class AppState:
 
 
 LOGIN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>登录</title>{script}</head>
-<body><h1>网约车运营平台</h1><form method="post" action="/login">
+<body><h1>网约车运营平台</h1><form method="{method}" action="/login">
 <input type="hidden" name="csrf" value="{csrf}">
 <input name="username"><input type="password" name="password"><button>登录</button></form></body></html>"""
 
@@ -128,7 +128,9 @@ def make_handler(state: AppState) -> type[BaseHTTPRequestHandler]:
                 script = '<script src="/static/app.js"></script>' if state.strong else \
                     '<script src="http://cdn.example.com/jquery.js"></script>'
                 cookies = [] if state.strong else [self._cookie(secrets.token_hex(8))]
-                self._send(200, LOGIN_PAGE.format(csrf=secrets.token_hex(8), script=script), cookies=cookies)
+                page = LOGIN_PAGE.format(csrf=secrets.token_hex(8), script=script,
+                                         method="post" if state.strong else "get")
+                self._send(200, page, cookies=cookies)
             elif path == "/privacy":
                 self._send(200, "<html><body><h1>隐私政策</h1>" + "<p>我们仅收集提供网约车服务所必需的个人信息。</p>" * 10
                            + "</body></html>")
@@ -144,6 +146,13 @@ def make_handler(state: AppState) -> type[BaseHTTPRequestHandler]:
                 body = json.dumps(_mask(me) if state.strong else me, ensure_ascii=False)
                 headers = {"Cache-Control": "no-store"} if state.strong else {}
                 self._send(200, body, "application/json; charset=utf-8", headers)
+            elif path == "/admin/users":
+                user, _ = self._user()
+                if user is None and state.strong:
+                    self._send(401, '{"error":"unauthorized"}', "application/json")
+                    return
+                self._send(200, json.dumps({"users": [TEST_USER, "admin"]}), "application/json",
+                           {"Cache-Control": "no-store"} if state.strong else {})
             elif path == "/api/drivers":
                 if "id" in query and not query["id"][0].isdigit() and not state.strong:
                     trace = ("java.lang.NumberFormatException: For input string: \"'\"\n"
@@ -156,10 +165,8 @@ def make_handler(state: AppState) -> type[BaseHTTPRequestHandler]:
                 self._send(200, json.dumps({"drivers": rows}, ensure_ascii=False), "application/json; charset=utf-8")
             elif path == "/api/big":
                 self._send(200, b"x" * (10 * 1024 * 1024), "text/plain")
-            elif path == "/loop":
-                self._send(302, "", headers={"Location": "/loop2"})
-            elif path == "/loop2":
-                self._send(302, "", headers={"Location": "/loop"})
+            elif path.startswith("/loop/"):
+                self._send(302, "", headers={"Location": "/loop/a" if path == "/loop/" else "/loop/"})
             else:
                 if state.strong:
                     self._send(404, "<html><body>Not found</body></html>")

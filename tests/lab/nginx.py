@@ -6,9 +6,10 @@ free loopback ports, with certificates generated here with `cryptography`:
 
 - strong: TLS 1.2/1.3 only, ECDHE+AEAD suites, a 2048-bit RSA leaf issued by a lab CA (trusted via the
   object's ca_file), HSTS and the full header set, server_tokens off, dotfiles denied, http → https.
-- weak: TLS 1.0–1.2 with `ALL:@SECLEVEL=0` (3DES, RSA key exchange, CBC), an expired self-signed
-  1024-bit certificate, no security headers, server_tokens on, autoindex, an exposed .git, content over
-  plain HTTP, and the demo app's stack traces and unmasked personal data passed through.
+- weak: TLS 1.0–1.2 with `ALL:@SECLEVEL=0` (anonymous ECDH, RSA key exchange, CBC), an expired
+  self-signed 1024-bit certificate, no security headers, server_tokens on, autoindex, an exposed .git and
+  Druid console, content over plain HTTP, CORS reflecting any Origin with credentials, and the demo
+  app's stack traces and unmasked personal data passed through.
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ http {{
         root {prefix}/weakroot;
         location /files/ {{ autoindex on; }}
         location /.git/ {{ }}
+        location /druid/ {{ }}
         location / {{ proxy_pass http://127.0.0.1:{weak_app}; proxy_set_header Host $host; }}
     }}
     server {{
@@ -158,6 +160,7 @@ http {{
         root {prefix}/weakroot;
         location /files/ {{ autoindex on; }}
         location /.git/ {{ }}
+        location /druid/ {{ }}
         location / {{
             proxy_pass http://127.0.0.1:{weak_app};
             proxy_set_header Host $host;
@@ -198,6 +201,8 @@ class WebLab:
         (prefix / "weakroot/.git/HEAD").write_text("ref: refs/heads/main\n")
         (prefix / "weakroot/.git/config").write_text("[core]\n\trepositoryformatversion = 0\n")
         (prefix / "weakroot/files/orders-2024.csv").write_text("id,phone\n1,13812345678\n")
+        (prefix / "weakroot/druid").mkdir()
+        (prefix / "weakroot/druid/index.html").write_text("<html><head><title>Druid Stat Index</title></head></html>")
         files = make_certificates(prefix)
         strong_app = DemoApp(strong=True, idle_seconds=idle_seconds).start()
         weak_app = DemoApp(strong=False).start()

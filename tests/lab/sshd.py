@@ -85,6 +85,7 @@ class Host:
     etc: Path
     port: int | None  # outside port on 127.0.0.1, None when only reachable through the bastion
     proc: subprocess.Popen | None = None
+    binds: list[str] = field(default_factory=list)  # directories of the real /etc mounted into the host's
     keys: dict[str, str] = field(default_factory=dict)  # key type -> "type base64" public key
     fingerprints: dict[str, str] = field(default_factory=dict)
 
@@ -186,12 +187,15 @@ class Lab:
         for host in self.hosts.values():
             self._launch(host)
         lines = [f"{h.known_name} {key}\n" for h in self.hosts.values() for key in h.keys.values()]
+        owners = {s.network for s in self.nodes if s.network}  # a bastion is also known by its inside address
+        lines += [f"{h.spec.listen} {key}\n" for h in self.hosts.values() if h.name in owners
+                  for key in h.keys.values()]
         self.known_hosts.write_text("".join(lines))
 
     def _build(self, spec: NodeSpec) -> Host:
         meta = tree_meta(spec.tree)
         etc = self.root / "nodes" / spec.name / "etc"
-        shutil.copytree("/etc", etc, symlinks=True)
+        binds = self._base_etc(etc, meta)
         for tree in meta["trees"]:
             for entry in sorted((HOSTS / tree / "etc").iterdir()):
                 dest = etc / entry.name
@@ -211,7 +215,7 @@ class Lab:
                 target.unlink()
         for old in (etc / "ssh").glob("ssh_host_*"):
             old.unlink()
-        host = Host(spec, etc, None)
+        host = Host(spec, etc, None, binds=binds)
         for keytype in ("ed25519", "ecdsa"):
             path = etc / "ssh" / f"ssh_host_{keytype}_key"
             _run("ssh-keygen", "-q", "-t", keytype, "-N", "", "-C", f"root@{spec.name}", "-f", str(path))
@@ -222,6 +226,10 @@ class Lab:
         today = str(int(time.time() // 86400))
         shadow = etc / "shadow"
         shadow.write_text("".join(_fresh(line, today) for line in shadow.read_text().splitlines(keepends=True)))
+        if any(u.sudo for u in spec.users) and "sudoers.d" in binds:  # written below: a copy, not a mount
+            binds.remove("sudoers.d")
+            (etc / "sudoers.d").rmdir()
+            shutil.copytree("/etc/sudoers.d", etc / "sudoers.d", symlinks=True)
         self._add_users(etc, spec.users, today)
         with open(etc / "hosts", "a", encoding="utf-8") as fh:
             fh.write(f"127.0.1.1\t{spec.name}\n")
@@ -247,6 +255,31 @@ class Lab:
                 rule.chmod(0o440)
 
     @staticmethod
+    def _base_etc(etc: Path, meta: dict) -> list[str]:
+        """This machine's /etc as the base of a host's /etc, cheaply: top-level files are copied, and
+        directories no fixture replaces are bind-mounted from the real /etc inside the namespace
+        (returned), unless a removal reaches into one (then it is copied)."""
+        etc.mkdir(parents=True)
+        replaced = {e.name for tree in meta["trees"] for e in (HOSTS / tree / "etc").iterdir()}
+        removals = [Path(r).parts for r in meta.get("remove", [])]
+        binds = []
+        for entry in os.scandir("/etc"):
+            if entry.name in replaced or (entry.name,) in removals:
+                continue
+            dest = etc / entry.name
+            if entry.is_symlink():
+                os.symlink(os.readlink(entry.path), dest)
+            elif entry.is_dir():
+                if any(r[0] == entry.name and Path("/etc", *r).exists() for r in removals):
+                    shutil.copytree(entry.path, dest, symlinks=True)
+                else:
+                    dest.mkdir()
+                    binds.append(entry.name)
+            elif entry.is_file():
+                shutil.copy2(entry.path, dest)
+        return binds
+
+    @staticmethod
     def _chmod(path: Path, spec: str) -> None:
         """`0640` or `0640 root shadow` (paths in lab.yaml are relative to /etc)."""
         parts = spec.split()
@@ -269,7 +302,7 @@ class Lab:
                "listen": spec.listen, "port": 22, "own_network": spec.network is None,
                "outside_fd": outside.fileno() if outside else None,
                "listeners": meta.get("listeners", []),
-               "homes": [[u.name, u.uid] for u in spec.users],
+               "homes": [[u.name, u.uid] for u in spec.users], "binds": host.binds,
                "sshd_options": [*LAB_OPTIONS, f"AuthorizedKeysFile={self.root}/keys/%u",
                                 f"PidFile=/run/sshd-{spec.name}.pid"]}
         cfg_path = self.root / "nodes" / spec.name / "node.json"
