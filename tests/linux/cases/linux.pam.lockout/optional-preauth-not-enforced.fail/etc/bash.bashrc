@@ -1,1 +1,0 @@
-../../../../roots/debian12/etc/bash.bashrc
