@@ -100,7 +100,10 @@ def _import(path: Path, out_dir: Path, controls: Path | None, profile: str | Non
         cat = catalog_mod.load(bag / "data" / "controls")
     else:
         cat = catalog_mod.load(controls)
-    prof = choose_profile(bag / "data", cat, profile, original["run"]["profile"]["id"])
+    if bundle_controls and not profile:
+        prof = profile_mod.load(str(bag / "data" / "profile.yaml"), cat)  # exactly what the run used
+    else:
+        prof = choose_profile(bag / "data", cat, profile, original["run"]["profile"]["id"])
     if template:
         prof.conclusion["template"] = template
     for name in CARRIED:

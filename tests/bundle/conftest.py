@@ -11,14 +11,30 @@ from pathlib import Path
 
 import pytest
 
+from assess import catalog as catalog_mod
 from assess.bundle import archive, create, sshsig
 
 OPERATOR = "operator@example.com"
 
 
-def scan(out: Path, *extra: str) -> Path:
-    """A real run directory from `assess scan` (the local machine)."""
-    proc = subprocess.run([sys.executable, "-m", "assess", "scan", "--out", str(out), "-q", *extra],
+@pytest.fixture(scope="session", autouse=True)
+def controls(tmp_path_factory) -> Path:
+    """A snapshot of the shipped controls, used as "the shipped controls" by every bundle test.
+
+    Runs and bundles must be evaluated with the very controls they name (by sha256); the snapshot keeps
+    that true while the shipped tree is being edited during a local test session.
+    """
+    snapshot = tmp_path_factory.mktemp("controls") / "controls"
+    shutil.copytree(catalog_mod.default_root(), snapshot, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(catalog_mod, "default_root", lambda: snapshot)
+        yield snapshot
+
+
+def scan(out: Path, controls: Path, *extra: str) -> Path:
+    """A real run directory from `assess scan --controls CONTROLS` (the local machine)."""
+    proc = subprocess.run([sys.executable, "-m", "assess", "scan", "--out", str(out), "-q", "--controls",
+                           str(controls), *extra],
                           capture_output=True, text=True, timeout=120)
     runs = [p for p in out.iterdir() if (p / "results.json").is_file()] if out.is_dir() else []
     assert len(runs) == 1, f"scan failed ({proc.returncode}): {proc.stderr}"
@@ -35,12 +51,12 @@ def need_ssh_keygen() -> str:
 
 
 @pytest.fixture(scope="session")
-def run_dir(tmp_path_factory) -> Path:
-    return scan(tmp_path_factory.mktemp("scan"))
+def run_dir(tmp_path_factory, controls) -> Path:
+    return scan(tmp_path_factory.mktemp("scan"), controls)
 
 
 @pytest.fixture(scope="session")
-def answered_run(tmp_path_factory) -> Path:
+def answered_run(tmp_path_factory, controls) -> Path:
     """A run with one interview answer and its attachment."""
     base = tmp_path_factory.mktemp("answered")
     (base / "policy.txt").write_text("网络安全总体方针（摘要）\n", encoding="utf-8")
@@ -50,7 +66,7 @@ def answered_run(tmp_path_factory) -> Path:
         "    explanation: 《网络安全总体方针》2026 版已发布\n"
         "    attachments: [policy.txt]\n    respondent: 张三（运维）\n"
         f"    answered_at: {date.today().isoformat()}\n", encoding="utf-8")
-    return scan(base / "out", "--answers", str(base / "answers.yaml"))
+    return scan(base / "out", controls, "--answers", str(base / "answers.yaml"))
 
 
 @pytest.fixture(scope="session")

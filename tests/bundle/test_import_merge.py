@@ -236,7 +236,7 @@ def test_merge_refuses_other_catalogs_and_failing_bundles(run_dir, signed_zip, t
     shutil.copytree(catalog_mod.default_root(), controls)
     params = controls / "parameters" / "linux.yaml"
     params.write_text(params.read_text().replace("default: 90", "default: 60", 1))
-    other_run = scan(tmp_path / "other", "--controls", str(controls))
+    other_run = scan(tmp_path / "other", controls)
     other = tmp_path / "other.zip"
     create.create(other_run, other, controls=controls, signer=None)
     with pytest.raises(merge.MergeConflict, match="another catalog"):
