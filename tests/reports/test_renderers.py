@@ -16,7 +16,8 @@ jsonschema = pytest.importorskip("jsonschema")
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    measures = [{"id": "local-login-only", "objects": ["linux-000"]}]
+    measures = [{"id": "local-login-only", "objects": ["linux-000"]}, "host-ips-av", "bastion-only",
+                "central-log-server", "waf", "host-acl-all-servers", "multi-dc-redundant-copies"]
     run_dir, doc = make_run(tmp_path_factory.mktemp("runs"), 12, measures=measures)
     paths = reports.render(doc, run_dir, list(reports.FORMATS))
     paths += reports.render(doc, run_dir, ["html", "md", "xlsx"], "en")
@@ -105,7 +106,9 @@ def test_markdown_sections(run):
     for heading in ("## 预测测评结论", "## 重大风险隐患 / 高风险问题", "## 整改清单", "## 测评对象", "## 测评结果明细"):
         assert heading in md
     assert f"**{doc['conclusion']['conclusion_zh']}**" in md
-    assert "已由补偿措施抵消" in md  # the waiver's measure cancelled a case on linux-000: shown, not hidden
+    compensated = [f for f in doc["highrisk"] if f["status"] == "compensated"]
+    assert compensated  # the declared measures cancel some cases: they are shown, not hidden
+    assert "已由补偿措施抵消" in md and compensated[0]["title"] in md
     assert "## Remediation plan" in files["report.en.md"].read_text(encoding="utf-8")
 
 

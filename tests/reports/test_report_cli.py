@@ -53,8 +53,14 @@ def test_report_rerenders_every_format_and_recomputes_the_template(run_dir):
 
 def test_fail_on_levels(run_dir):
     doc = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
-    assert any(f["status"] == "triggered" and f["major"] for f in doc["highrisk"])
+    major = {"rule": "HR-CES-weak-password", "title": "弱口令", "title_en": "weak", "object": "linux-000",
+             "cases": {"major": "A-18"}, "major": True, "high_risk": True, "status": "triggered",
+             "triggered_by": [{"item": "L3-CES1-01", "object": "linux-000", "verdict": "fail"}],
+             "compensated_by": [], "remediation": "r", "remediation_en": "r", "references": ["x"]}
+    (run_dir / "results.json").write_text(json.dumps({**doc, "highrisk": [major]}), encoding="utf-8")
     assert assess("report", str(run_dir), "--fail-on", "major-risk").returncode == 1
+    (run_dir / "results.json").write_text(json.dumps({**doc, "highrisk": []}), encoding="utf-8")
+    assert assess("report", str(run_dir), "--fail-on", "major-risk").returncode == 0
     clean = {**doc, "highrisk": [], "results": [{**r, "verdict": "pass"} for r in doc["results"]]}
     assert not any(judgement.exceeds(clean, level) for level in judgement.FAIL_ON)
     one_partial = {**clean, "results": [{**clean["results"][0], "verdict": "partial"}] + clean["results"][1:]}
