@@ -183,3 +183,15 @@ def test_check_conditions_name_the_check(tmp_path, cat):
     doc["results"][0]["checks"] = [{"check": check_id, "status": "pass"}]
     assert highrisk.evaluate(rules, doc, 3, {}) == []
 
+
+
+def test_the_check_showing_the_case_triggers_it_on_a_partial_item(cat):
+    rules = _rules(cat, "HR-CES-weak-password")
+    checks = [{"check": "linux.accounts.no_empty_password", "status": "fail"},
+              {"check": "linux.login_defs.pass_max_days", "status": "pass"}]
+    doc = _doc([{"id": "h", "type": "linux"}], [("L3-CES1-01", "h", "partial", checks)])
+    [f] = highrisk.evaluate(rules, doc, 3, {})
+    assert f["status"] == "triggered"
+    assert f["triggered_by"] == [{"check": "linux.accounts.no_empty_password", "object": "h", "status": "fail"}]
+    checks[0]["status"] = "pass"
+    assert highrisk.evaluate(rules, doc, 3, {}) == []
