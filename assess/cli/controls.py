@@ -37,8 +37,8 @@ def lint(path: Path | None) -> None:
         raise LintErrors(list(problems))
     assert cat is not None
     s = catalog_mod.stats(cat)
-    click.echo(f"ok: {s['items']} items, {s['checks']} checks, {len(cat.parameters)} parameters "
-               f"({cat.root})")
+    click.echo(f"ok: {s['items']} items, {s['checks']} checks, {len(cat.parameters)} parameters, "
+               f"{len(cat.highrisk)} high-risk rules ({cat.root})")
 
 
 @controls.command("list")
