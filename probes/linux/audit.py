@@ -174,7 +174,7 @@ def coverage(rules: list[dict]) -> dict:
     for known in KNOWN_PATHS:
         if any(known.startswith(w["path"].rstrip("/") + "/") for w in write):
             watched.add(known)
-    executed = {w["path"].rsplit("/", 1)[-1] for w in watches if "x" in w["perms"]}
+    executed = {w["path"].rsplit("/", 1)[-1] for w in watches if "x" in w["perms"] and _program_path(w["path"])}
     execve_all = False
     for r in rules:
         if r["kind"] != "syscall" or r.get("action") != "always" or r.get("list") != "exit":
@@ -183,12 +183,17 @@ def coverage(rules: list[dict]) -> dict:
             continue
         f = r["fields"]
         exe = f.get("exe") or f.get("path")
-        if exe and exe[0] == "=":
+        if exe and exe[0] == "=" and _program_path(exe[1]):
             executed.add(exe[1].rsplit("/", 1)[-1])
         elif "success" not in f:
             execve_all = True
     return {"watches": watches, "watched": sorted(watched), "exec_audited": sorted(executed),
             "execve_all": execve_all}
+
+
+def _program_path(path: str) -> bool:
+    """Whether a watched path is a program (its directory is a bin, sbin or libexec), not a data file."""
+    return any(part in ("bin", "sbin", "libexec") for part in path.split("/")[:-1])
 
 
 def _status(text: str) -> dict:

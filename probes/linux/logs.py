@@ -26,9 +26,10 @@ _SPAN_UNITS = {"us": 1e-6, "usec": 1e-6, "ms": 1e-3, "msec": 1e-3, "s": 1, "sec"
 _JOURNAL_ARCHIVE = re.compile(r"@[0-9a-f]{32}-[0-9a-f]{16}-([0-9a-f]{16})\.journal~?$")
 
 _SNIPPET = f"""
-{{ [ -x "$R/usr/sbin/rsyslogd" ] || [ -x "$R/sbin/rsyslogd" ]; }} && echo "installed rsyslog"
-{{ [ -x "$R/usr/sbin/syslog-ng" ] || [ -x "$R/sbin/syslog-ng" ]; }} && echo "installed syslog-ng"
-{{ [ -x "$R/usr/sbin/logrotate" ] || [ -x "$R/sbin/logrotate" ]; }} && echo "installed logrotate"
+for _p in /usr/sbin/rsyslogd /sbin/rsyslogd /usr/sbin/syslog-ng /sbin/syslog-ng /usr/sbin/logrotate /sbin/logrotate \
+    /usr/bin/logrotate /etc/logrotate.conf; do
+  [ -e "$R$_p" ] && echo "exists $_p"
+done
 [ -d "$R/var/log/journal" ] && echo "journal directory"
 {{ _file /etc/rsyslog.conf; _glob '/etc/rsyslog.d/*'; }} | {REDACT}
 {{ _glob /etc/syslog-ng/syslog-ng.conf '/etc/syslog-ng/conf.d/*'; }} | {REDACT}
@@ -187,9 +188,10 @@ def logging(section: Section) -> dict:
         listing += filelist.parse_ls(run.output, directory, now)
     texts = {p: f.content for p, f in files.items() if f.ok}
     lr = logrotate.parse(texts)
-    lr_installed = "installed logrotate" in plain
+    exists = {line[7:] for line in plain if line.startswith("exists ")}
+    lr_installed = any("logrotate" in p for p in exists)  # the binary, or at least its configuration
 
-    rs_installed = "installed rsyslog" in plain
+    rs_installed = any(p.endswith("/rsyslogd") for p in exists)
     rs_conf = rsyslog.parse(texts) if "/etc/rsyslog.conf" in texts else rsyslog.Config()
     rs_rules = rsyslog.effective_rules(rs_conf)
     rs_forwards = rsyslog.forwards(rs_rules)
@@ -203,7 +205,7 @@ def logging(section: Section) -> dict:
     ng_text = "\n".join(t for p, t in texts.items() if p.startswith("/etc/syslog-ng/"))
     ng_routes = syslogng.routes(syslogng.parse(ng_text)) if ng_text else \
         {"auth_files": [], "system_files": [], "forwards": []}
-    ng = {"installed": "installed syslog-ng" in plain, **ng_routes,
+    ng = {"installed": any(p.endswith("/syslog-ng") for p in exists), **ng_routes,
           "remote_forward": any(f["remote"] and f["auth"] for f in ng_routes["forwards"])}
 
     journald = _journald(section, plain, now, listing)

@@ -41,33 +41,67 @@ _SNIPPET = f"""
 for _d in /var/spool/cron /var/spool/cron/crontabs; do
   [ -d "$R$_d" ] && {{ [ -r "$R$_d" ] && [ -x "$R$_d" ] || echo "denied $_d"; }}
 done
-_units=""
+_units=""; _timers=""
 for _t in "$R"/etc/systemd/system/*.wants/*.timer; do
   {{ [ -e "$_t" ] || [ -L "$_t" ]; }} || continue
   _n=${{_t##*/}}
   echo "timer $_n"
   for _d in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
-    [ -f "$R$_d/$_n" ] && _units="$_units $R$_d/$_n"
+    [ -f "$R$_d/$_n" ] && _timers="$_timers $R$_d/$_n"
     [ -f "$R$_d/${{_n%.timer}}.service" ] && _units="$_units $R$_d/${{_n%.timer}}.service"
   done
 done
-[ -n "$_units" ] && grep -H -E '^(Unit|ExecStart)=' $_units 2>/dev/null | sed "s|^$R||; s|^|unit |" | {REDACT}
+if [ -n "$_timers" ]; then
+  for _u in $(sed -n 's/^Unit=//p' $_timers); do
+    for _d in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
+      [ -f "$R$_d/$_u" ] && _units="$_units $R$_d/$_u"
+    done
+  done
+fi
+_units="$_timers $_units"
+[ -n "${{_units# }}" ] && grep -H -E '^(Unit|ExecStart)=' $_units 2>/dev/null | sed "s|^$R||; s|^|unit |" | {REDACT}
 {{ _glob /etc/crontab /etc/anacrontab '/etc/cron.d/*' '/var/spool/cron/*' '/var/spool/cron/crontabs/*' \\
     '/etc/cron.hourly/*' '/etc/cron.daily/*' '/etc/cron.weekly/*' '/etc/cron.monthly/*'; }} | {REDACT}
 """
+
+
+_WRAPPERS = {"nice", "ionice", "flock", "timeout", "sudo", "su", "sh", "bash", "env", "nohup", "chrt", "taskset",
+             "time", "exec", "xargs", "runuser", "setsid", "stdbuf", "cronic", "chronic"}
 
 
 def _words(command: str) -> list[str]:
     return [w.strip("'\"") for w in _SPLIT.split(command) if w.strip("'\"")]
 
 
+def programs(command: str) -> list[str]:
+    """The programs a shell command line runs (first word of each simple command, past wrappers such as
+    `nice -n 10`, `flock -n FILE`, `sudo -u USER`, `bash SCRIPT` and `VAR=value` assignments)."""
+    out = []
+    for segment in re.split(r"&&|\|\||[;|&()`\n]|\$\(", command):
+        words = [w.strip("'\"") for w in segment.split() if w.strip("'\"")]
+        i = 0
+        while i < len(words):
+            word = words[i]
+            name = word.rsplit("/", 1)[-1]
+            if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", word) or word.startswith("-") or word.isdigit():
+                i += 1
+            elif name in _WRAPPERS:
+                i += 1
+                if name in ("flock", "sudo", "su", "runuser") and i < len(words) and words[i].startswith("-"):
+                    i += 2 if len(words[i]) == 2 else 1  # the option's argument (lock file, user)
+            else:
+                out.append(name)
+                break
+    return out
+
+
 def classify(command: str) -> dict:
     """Tools a command line uses and the remote places it copies to."""
     words = _words(command)
-    names = [w.rsplit("/", 1)[-1] for w in words]
-    tools = sorted({n for n in names if n in BACKUP_TOOLS})
-    if not tools and any(re.search(r"backup|beifen|bak\b|_bak|bak_", n, re.I) for n in names
-                         if n not in DISTRO_JOBS and n != "dpkg-db-backup" and not n.startswith("-")):
+    progs = programs(command)
+    tools = sorted({n for n in progs if n in BACKUP_TOOLS})
+    if not tools and any(re.search(r"backup|beifen|(^|[_.-])bak([_.-]|$)", n, re.I) for n in progs
+                         if n not in DISTRO_JOBS and n != "dpkg-db-backup"):
         tools = ["script"]
     targets = []
     for w in words:
@@ -84,8 +118,8 @@ def classify(command: str) -> dict:
         if host and not is_loopback(host) and host not in targets:
             targets.append(host)
     return {"tools": tools, "remote_targets": targets if tools else [],
-            "integrity": sorted({n for n in names if n in INTEGRITY_TOOLS}),
-            "malware_scan": sorted({n for n in names if n in SCAN_TOOLS})}
+            "integrity": sorted({n for n in progs if n in INTEGRITY_TOOLS}),
+            "malware_scan": sorted({n for n in progs if n in SCAN_TOOLS})}
 
 
 def _cron_lines(path: str, text: str) -> list[dict]:

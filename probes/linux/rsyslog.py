@@ -102,11 +102,16 @@ def selects(selector: str | None, facility: str, severity: int = INFO) -> bool:
     return bool(mask) and severity in mask.get(facility, set())
 
 
+def _params(text: str) -> dict[str, str]:
+    """RainerScript parameters; their names are case-insensitive (`Ruleset=`, `dynaFile=`)."""
+    return {k.lower(): v for k, v in _PARAM.findall(text)}
+
+
 def parse_action(text: str) -> dict:
     """One action: file, forward, discard or other, with its target."""
     text = text.strip()
     if text.startswith("action("):
-        params = dict(_PARAM.findall(text))
+        params = _params(text)
         kind = params.get("type", "").lower()
         if kind in REMOTE_MODULES:
             target = params.get(REMOTE_MODULES[kind], "") or params.get("target", "")
@@ -115,7 +120,7 @@ def parse_action(text: str) -> dict:
         if kind == "omfile":
             if "file" in params:
                 return {"type": "file", "path": params["file"]}
-            return {"type": "dynfile", "template": params.get("dynaFile", params.get("dynafile", ""))}
+            return {"type": "dynfile", "template": params.get("dynafile", "")}
         return {"type": "other", "module": kind}
     if text in ("stop", "~"):
         return {"type": "discard"}
@@ -159,14 +164,18 @@ def _balance(line: str) -> int:
 
 
 def _logical(text: str) -> list[str]:
-    """Statements: physical lines joined while parentheses are open."""
-    out, buf, depth = [], "", 0
+    """Statements: physical lines joined while parentheses are open or a line ends in a backslash
+    (Debian's stock `*.=debug;\\` selectors)."""
+    out, buf, depth, glued = [], "", 0, False
     for line in _strip(text):
         if not line and not buf:
             continue
-        buf = f"{buf} {line}".strip() if buf else line
+        continued = line.endswith("\\")
+        line = line[:-1].rstrip() if continued else line
+        buf = (buf + line if glued else f"{buf} {line}".strip()) if buf else line
+        glued = continued
         depth += _balance(line)
-        if depth <= 0:
+        if depth <= 0 and not continued:
             out.append(buf)
             buf, depth = "", 0
     if buf:
@@ -285,7 +294,7 @@ class _Reader:
         return None, last_selector
 
     def _object(self, name: str, piece: str, path: str, ruleset: str, conditional: bool) -> tuple[str, str] | None:
-        params = dict(_PARAM.findall(piece))
+        params = _params(piece)
         if name == "ruleset":
             rs = params.get("name", "")
             return ("ruleset", "" if rs == _DEFAULT else rs)
@@ -301,14 +310,11 @@ class _Reader:
                 self.config.local_rulesets.add(params["ruleset"])
             return None
         if name == "input":
-            if params.get("type") in _LOCAL_INPUTS and params.get("ruleset"):
+            if params.get("type", "").lower() in _LOCAL_INPUTS and params.get("ruleset"):
                 self.config.local_rulesets.add(params["ruleset"])
             return None
         if name == "action":
             self._add(piece, None, conditional, ruleset, path)
-            return None
-        if name == "call":
-            return None
         return None
 
     def _add(self, action_text: str, selector: str | None, conditional: bool, ruleset: str, path: str) -> None:

@@ -82,7 +82,7 @@ done
 for _f in "$R"/etc/systemd/system/*.service "$R"/etc/systemd/system/*.socket; do
   [ -L "$_f" ] && [ "$(readlink "$_f")" = /dev/null ] && echo "masked ${_f##*/}"
 done
-[ -x "$R/usr/sbin/smbd" ] && echo "installed smbd"
+[ -e "$R/usr/sbin/smbd" ] && echo "installed smbd"
 [ -r "$R/proc/mounts" ] && awk '$3 ~ /^nfs/ {print "nfsmount " $2}' "$R/proc/mounts"
 _cmd systemctl list-units --type=service,socket --state=running,listening --no-legend --no-pager --plain
 _glob /etc/xinetd.conf '/etc/xinetd.d/*'
@@ -156,7 +156,7 @@ tolower($1) == "agentaddress" { print "agentaddress " $2 }
 
 
 @fact("snmp", f"""
-[ -x "$R/usr/sbin/snmpd" ] && echo "installed snmpd"
+[ -e "$R/usr/sbin/snmpd" ] && echo "installed snmpd"
 for _f in "$R/etc/snmp/snmpd.conf" "$R"/etc/snmp/snmpd.conf.d/*.conf; do
   [ -f "$_f" ] || continue
   if [ -r "$_f" ]; then echo "file ${{_f#"$R"}}"; awk '{_SNMP_AWK}' "$_f"; else echo "denied ${{_f#"$R"}}"; fi
