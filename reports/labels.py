@@ -95,6 +95,8 @@ _TEXT = {
     "version": ("IP / 版本", "Address / version"),
     "summary_sheet": ("结论与整改", "Conclusion and fixes"),
     "waived": ("已豁免", "Waived"),
+    "questionnaire": ("访谈问卷已答复", "Questionnaire answered"),
+    "waivers_active": ("生效的豁免", "Active waivers"),
     "warnings": ("提示", "Warnings"),
     "filters": ("筛选", "Filter"),
     "item_id": ("编号", "Id"),

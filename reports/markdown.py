@@ -37,7 +37,13 @@ def render_markdown(ctx: Context) -> bytes:
             out.append(f"- {t['veto']}")
     out += [f"- {t['items_counted']}: {concl['items_counted']} / {concl['items_total']}",
             f"- {t['items_pending']}: {concl['items_pending']}",
-            f"- {t['formula']}: `{concl.get('formula')}`", ""]
+            f"- {t['formula']}: `{concl.get('formula')}`"]
+    q, w = doc.get("questionnaire"), doc.get("waivers")
+    if isinstance(q, dict) and q.get("total"):
+        out.append(f"- {t['questionnaire']}: {q.get('answered', 0)} / {q['total']}")
+    if isinstance(w, dict) and (w.get("active") or w.get("expired")):
+        out.append(f"- {t['waivers_active']}: {w.get('active', 0)} ({w.get('results_waived', 0)})")
+    out.append("")
     if concl.get("score_note"):
         out += [concl["score_note"], ""]
     out += [f"## {t['major_risks']} / {t['high_risks']}", ""]

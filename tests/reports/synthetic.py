@@ -102,7 +102,12 @@ def make_run(out: Path, n_objects: int, seed: int = 7, template: str = "2025",
             evidence[t.id] = ev
             results.write_json(run_dir / "evidence" / f"{t.id}.json", ev.as_dict())
     system, rest = evaluate.uncovered(cat, prof, ts)
-    sections = {"run": {"compensating_measures": list(measures or [])}}
+    answered = sum(1 for r in item_results if r.answer)
+    sections = {"run": {"compensating_measures": list(measures or [])},
+                "questionnaire": {"answered": answered, "total": answered + sum(1 for r in item_results + rest
+                                                                                if r.verdict == "manual"),
+                                  "expired": 0},
+                "waivers": {"active": 0, "expired": 0, "results_waived": 0, "list": []}}
     doc = scan.build_document(cat, prof, ts, run_id, STARTED, evidence, item_results + rest, system, sections)
     results.write_json(run_dir / "results.json", doc)
     return run_dir, doc

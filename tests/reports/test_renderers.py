@@ -120,6 +120,8 @@ def test_html_is_self_contained_and_has_every_section(run):
     for section in ("summary", "charts", "remediation", "objects", "items", "details", "evidence"):
         assert f'id="{section}"' in page
     assert doc["conclusion"]["conclusion_zh"] in page and "<svg" in page and "@media print" in page
+    q = doc["questionnaire"]
+    assert f'{q["answered"]} / {q["total"]}</span><span>访谈问卷已答复' in page
     assert page.count("<tr data-v=") == len(doc["results"])
     some = next(r for r in doc["results"] if r["checks"] and r["checks"][0]["evidence"])
     assert f'href="#ev-{some["object"]}-{some["checks"][0]["evidence"][0]}"' in page
