@@ -121,6 +121,7 @@ def import_cmd(path: Path, out_dir: Path | None, controls_dir: Path | None, bund
     from assess import summary
     from assess.bundle import importer
 
+    chosen = importer.report_formats(formats)
     name = path.name.removesuffix(".zip").removesuffix(".tar.gz").removesuffix(".tgz")
     out_dir = out_dir or Path("assess-import") / name
     done = importer.import_bundle(path, out_dir, controls=controls_dir, profile=profile_name, template=template,
@@ -133,7 +134,7 @@ def import_cmd(path: Path, out_dir: Path | None, controls_dir: Path | None, bund
             click.echo(f"  FAIL {problem}", err=True)
     for warning in check.warnings:
         click.echo(f"assess: warning: {warning}", err=True)
-    reports = importer.render_reports(done, formats, lang)
+    reports = importer.render_reports(done, chosen, lang)
     click.echo(summary.render_text(done.document))
     click.echo(f"results: {out_dir / 'results.json'}")
     for report in reports:

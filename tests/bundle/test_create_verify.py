@@ -273,6 +273,8 @@ def test_create_bad_input(run_dir, tmp_path):
     assert blocked.exit_code == 2 and "cannot write the bundle" in blocked.output
     missing = runner.invoke(main, ["bundle", "verify", str(tmp_path / "nope.zip")])
     assert missing.exit_code == 2 and "bundle not found" in missing.output
+    unknown = runner.invoke(main, ["bundle", "import", str(tmp_path / "nope.zip"), "--format", "pdf,html"])
+    assert unknown.exit_code == 2 and "unknown report format pdf" in unknown.output
     occupied = runner.invoke(main, ["bundle", "import", str(tmp_path / "nope.zip"), "-o", str(tmp_path / "file")])
     assert occupied.exit_code == 2 and "not empty" in occupied.output
     outputs = mismatch.output + not_a_run.output + wrong_suffix.output + blocked.output + missing.output
