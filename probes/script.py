@@ -23,13 +23,14 @@ PRELUDE = r"""
 LC_ALL=C; LANG=C; export LC_ALL LANG
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; export PATH
 umask 077
-_nl() { [ -z "$(tail -c 1 "$1" 2>/dev/null)" ] || echo; }
+# _cat FILE: the file with a final newline guaranteed (awk adds one where it is missing); one process.
+_cat() { awk 1 "$1" 2>/dev/null; }
 # _file PATH...: the content of each file (under $R), or that it is missing or unreadable.
 _file() {
   for _f in "$@"; do
     if [ ! -e "$R$_f" ] || [ -d "$R$_f" ]; then echo "$B M $_f"
     elif [ ! -r "$R$_f" ]; then echo "$B D $_f"
-    else echo "$B F $_f"; cat "$R$_f" 2>/dev/null; _nl "$R$_f"; fi
+    else echo "$B F $_f"; _cat "$R$_f"; fi
   done
 }
 # _glob PATTERN...: _file for every existing match (under $R); nothing when there is none.
@@ -53,7 +54,7 @@ ROOTFS_CMD = r"""
 _cmd() {
   _k=$(printf '%s' "$*" | tr ' /' '_%')
   if [ -f "$R/.cmd/$_k.out" ]; then
-    echo "$B C $*"; cat "$R/.cmd/$_k.out"; _nl "$R/.cmd/$_k.out"
+    echo "$B C $*"; _cat "$R/.cmd/$_k.out"
     if [ -f "$R/.cmd/$_k.rc" ]; then echo "$B RC $(cat "$R/.cmd/$_k.rc")"; else echo "$B RC 0"; fi
   else echo "$B X $1"; fi
 }
