@@ -279,6 +279,7 @@ def evaluate(rules: Iterable[HighRiskRule], document: Mapping[str, Any], level: 
         rows_by_object.setdefault(r["object"], []).append(r)
     declared = list(document["run"].get("compensating_measures") or []) + \
         list(context.get("compensating_measures") or [])
+    views: dict[str, dict[str, Any]] = {}
     findings = []
     for rule in rules:
         if rule.min_level > level:
@@ -286,7 +287,10 @@ def evaluate(rules: Iterable[HighRiskRule], document: Mapping[str, Any], level: 
         for obj in document["objects"]:
             if obj["type"] not in rule.objects or obj["id"] not in rows_by_object:
                 continue
-            view = _view(obj, rows_by_object[obj["id"]], context, _measures_for(obj["id"], declared))
+            view = views.get(obj["id"])
+            if view is None:
+                view = views[obj["id"]] = _view(obj, rows_by_object[obj["id"]], context,
+                                                _measures_for(obj["id"], declared))
             if not _holds(rule.when, view):
                 continue
             cancelled = [{"title": m.title, "title_en": m.title_en,
