@@ -48,7 +48,8 @@ class Profile:
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "level": self.level, "parameters": self.parameters,
-                "tailoring": self.tailoring, "conclusion": self.conclusion, "extends": self.chain[1:]}
+                "tailoring": self.tailoring, "conclusion": self.conclusion, "context": self.context,
+                "extends": self.chain[1:]}
 
 
 def profile_dir(catalog: Catalog) -> Path:
