@@ -185,6 +185,8 @@ def logging(section: Section) -> dict:
             continue
         if filelist.denied(run.output):
             unlisted.append(directory)
+        elif run.rc not in (0, None) and "No such file" not in run.output and directory == "/var/log":
+            raise FactUnavailable(f"ls -ln --time-style=+%s /var/log failed: {run.output.strip()[:160]}")
         listing += filelist.parse_ls(run.output, directory, now)
     texts = {p: f.content for p, f in files.items() if f.ok}
     lr = logrotate.parse(texts)

@@ -12,6 +12,8 @@ import re
 from assess.probes.facts import FactUnavailable, Section, fact
 from assess.probes.linux import netparse
 
+#: A syslog daemon receiving on TCP 514 is a log server, not rsh (which shares the port number).
+_SYSLOG_DAEMONS = {"rsyslogd", "syslog-ng", "syslogd"}
 #: inetd/xinetd spell the r-services after their /etc/services names.
 _INETD_ALIASES = {"shell": "rsh", "login": "rlogin", "exec": "rexec"}
 
@@ -48,7 +50,8 @@ if [ -n "$R" ] || ! command -v ss >/dev/null 2>&1; then _cmd netstat -tulnp; fi
 """)
 def listening(section: Section) -> dict:
     """Listening TCP and UDP sockets (`ss -tulnp`, else `netstat -tulnp`). `public` means bound to
-    something other than loopback, i.e. reachable from the network. Example: {"source": "ss",
+    something other than loopback, i.e. reachable from the network; TCP 514 held by a syslog daemon (a
+    log server, seen only when the collector may read process names) is not counted as rsh. Example: {"source": "ss",
     "listeners": [{"proto": "tcp", "address": "0.0.0.0", "port": 22, "process": "sshd", "public": true}],
     "public_tcp_ports": [22], "public_udp_ports": [], "rpcbind_public": false}"""
     ss, netstat = section.command("ss"), section.command("netstat")
@@ -65,7 +68,8 @@ def listening(section: Section) -> dict:
         if key not in seen:
             seen.add(key)
             listeners.append(row)
-    tcp = sorted({r["port"] for r in listeners if r["public"] and r["proto"] == "tcp"})
+    tcp = sorted({r["port"] for r in listeners if r["public"] and r["proto"] == "tcp"
+                  and not (r["port"] == 514 and r["process"] in _SYSLOG_DAEMONS)})
     udp = sorted({r["port"] for r in listeners if r["public"] and r["proto"] == "udp"})
     return {"source": source, "listeners": listeners, "public_tcp_ports": tcp, "public_udp_ports": udp,
             "rpcbind_public": 111 in tcp or 111 in udp}

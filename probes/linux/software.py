@@ -27,11 +27,15 @@ $0 == "--split--" { part = 2; next }
   p = a = v = s = ""
 }
 """
+#: Distributions whose security fixes come from a `*-security` suite (elsewhere, e.g. Kylin, UOS, Deepin,
+#: they arrive in the ordinary suites and a missing security list says nothing).
+_SECURITY_SUITE_DISTROS = {"debian", "ubuntu", "raspbian", "linuxmint", "kali", "pop", "elementary"}
 _FIELDS = "grep -E '^(Package|Architecture|Version|Status):|^$'"
 
 _SNIPPET = f"""
 if [ -f "$R/var/lib/dpkg/status" ]; then
   echo "manager dpkg"
+  [ -r "$R/etc/os-release" ] && sed -n 's/^ID=/osid /p' "$R/etc/os-release" | tr -d '"'
   for _f in "$R"/var/lib/apt/lists/*_Packages*; do
     [ -f "$_f" ] || continue
     case "$_f" in *.diff_Index) continue ;; esac
@@ -107,6 +111,10 @@ def _debian_updates(plain: list[str], now: int | None) -> dict:
         raise FactUnavailable("no package index in /var/lib/apt/lists (apt update never ran): pending updates "
                               "cannot be known without downloading, which assess does not do")
     security_lists = [n for n in lists if "security" in n]
+    os_id = next((line.split()[1] for line in plain if line.startswith("osid ") and len(line.split()) > 1), "")
+    if not security_lists and os_id not in _SECURITY_SUITE_DISTROS:
+        raise FactUnavailable(f"{os_id or 'this distribution'} publishes no separate *-security suite: security "
+                              "updates cannot be told apart from other updates in the package index")
     dates = []
     for line in plain:
         if line.startswith("release "):

@@ -299,3 +299,28 @@ def test_backup_classification():
     assert job["tools"] == ["borg", "rclone"] and job["remote_targets"] == ["10.1.1.1", "oss"]
     assert classify("/opt/scripts/db_backup.sh")["tools"] == ["script"]
     assert classify("rsync -a /data/ backup@localhost:/mnt/")["remote_targets"] == []
+
+
+# --- what a non-root collection sees: unreadable means "cannot decide", never a pass ------------------------
+
+@pytest.mark.parametrize("fact_name,text", [
+    ("scheduled_jobs", "denied /var/spool/cron/crontabs\n@@F /etc/crontab\nSHELL=/bin/sh\n"),
+    ("snmp", "installed snmpd\ndenied /etc/snmp/snmpd.conf\n"),
+    ("integrity_tools", "exists /usr/sbin/aide\ndenied /var/lib/aide\n"),
+    ("auditd_conf", "@@D /etc/audit/auditd.conf\n"),
+    ("logging", "@@D /etc/rsyslog.d/secret.conf\n@@F /etc/rsyslog.conf\n*.* /var/log/messages\n"),
+    ("audit_rules", "@@C auditctl -l\nYou must be root to run this program.\n@@RC 4\n"),
+    ("trusted_boot", "tpm tpm0\n@@D /sys/kernel/security/ima/runtime_measurements_count\n@@F /proc/cmdline\nro quiet\n"),
+])
+def test_unreadable_inputs_make_the_fact_unavailable(fact_name, text):
+    from assess.probes.facts import FactUnavailable, Section, facts_for
+
+    with pytest.raises(FactUnavailable):
+        facts_for("linux")[fact_name].parse(Section(fact_name, text, 0))
+
+
+def test_snmp_not_installed_with_unreadable_leftover_config_is_known():
+    from assess.probes.facts import Section, facts_for
+
+    value = facts_for("linux")["snmp"].parse(Section("snmp", "denied /etc/snmp/snmpd.conf\n", 0))
+    assert value["installed"] is False
