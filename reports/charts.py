@@ -69,3 +69,38 @@ def control_point_scores(scores: list[dict[str, Any]], names: dict[str, str], wi
                f'text-anchor="middle">7.0</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def trend(points: list[dict[str, Any]], width: int = 720) -> str:
+    """Conformance rate (line, 0–100 %) and major risks (bars) of the runs of an inventory, oldest first."""
+    pts = [p for p in points if p.get("conformance_rate") is not None]
+    if len(pts) < 2:
+        return ""
+    left, top, h = 40, 10, 140
+    step = (width - left - 20) / (len(pts) - 1)
+    top_risks = max([int(p.get("major_risks") or 0) for p in pts] + [1])
+    out = [f'<svg class="chart" role="img" viewBox="0 0 {width} {h + 40}" width="100%" '
+           f'xmlns="http://www.w3.org/2000/svg">']
+    for pct in (0, 50, 100):
+        y = top + h * (1 - pct / 100)
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 20}" y2="{y:.1f}" stroke="#ddd"/>'
+                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="small">{pct}%</text>')
+    line = []
+    for n, p in enumerate(pts):
+        x = left + n * step
+        risks = int(p.get("major_risks") or 0)
+        bh = (h / 3) * risks / top_risks
+        if risks:
+            out.append(f'<rect x="{x - 4:.1f}" y="{top + h - bh:.1f}" width="8" height="{bh:.1f}" '
+                       f'fill="{COLORS["fail"]}" opacity="0.6"><title>{escape(str(p.get("run", "")))}: '
+                       f'{risks}</title></rect>')
+        y = top + h * (1 - float(p["conformance_rate"]))
+        line.append(f"{x:.1f},{y:.1f}")
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{COLORS["manual"]}"><title>'
+                   f'{escape(str(p.get("run", "")))}: {float(p["conformance_rate"]) * 100:.1f}%</title></circle>')
+    out.insert(1, f'<polyline points="{" ".join(line)}" fill="none" stroke="{COLORS["manual"]}" stroke-width="2"/>')
+    first, last = pts[0].get("finished") or "", pts[-1].get("finished") or ""
+    out.append(f'<text x="{left}" y="{h + 32}" class="small">{escape(str(first)[:10])}</text>'
+               f'<text x="{width - 20}" y="{h + 32}" class="small" text-anchor="end">{escape(str(last)[:10])}</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -58,6 +58,9 @@ def render_html(ctx: Context) -> bytes:
         chart_classes=charts.verdicts_by_class(by_class, ctx.verdict_label),
         chart_cps=charts.control_point_scores(ctx.scores_2021["control_point_scores"], _cp_names(ctx)),
         class_scores=ctx.scores_2021["class_scores"], details=_detail_rows(ctx),
+        chart_trend=charts.trend(((doc.get("history") or {}).get("trend") or []) if isinstance(
+            doc.get("history"), dict) else []),
+        drift=(doc.get("history") or {}).get("drift") if isinstance(doc.get("history"), dict) else None,
         evidence_by_object=_evidence_by_object(ctx), css=_static("report.css"), js=_static("report.js"),
         version=__version__, verdicts=charts.ORDER, colors=charts.COLORS,
     )

@@ -96,6 +96,8 @@ _TEXT = {
     "summary_sheet": ("结论与整改", "Conclusion and fixes"),
     "waived": ("已豁免", "Waived"),
     "questionnaire": ("访谈问卷已答复", "Questionnaire answered"),
+    "trend": ("历次运行趋势（符合率与重大风险隐患数）", "Trend over runs (conformance rate and major risks)"),
+    "drift": ("与上次运行相比", "Compared with the previous run"),
     "waivers_active": ("生效的豁免", "Active waivers"),
     "warnings": ("提示", "Warnings"),
     "filters": ("筛选", "Filter"),

@@ -128,3 +128,24 @@ def test_html_is_self_contained_and_has_every_section(run):
     assert f'id="ev-{some["object"]}-{some["checks"][0]["evidence"][0]}"' in page
     english = files["report.en.html"].read_text(encoding="utf-8")
     assert '<html lang="en">' in english and "Remediation plan" in english
+
+
+def test_html_shows_warnings_first_and_the_trend_over_runs(run, tmp_path):
+    run_dir, doc, _files = run
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir / "evidence", copy / "evidence")
+    trend = [{"run": f"r{n}", "finished": f"2026-0{n}-01T00:00:00Z", "conformance_rate": 0.5 + n / 10,
+              "major_risks": 4 - n} for n in range(1, 4)]
+    extra = {**doc, "run": {**doc["run"], "warnings": ["证据包核验未通过"]},
+             "history": {"trend": trend, "drift": {"summary": {"regressed": 1, "fixed": 2}}}}
+    [path] = reports.render(extra, copy, ["html"])
+    page = path.read_text(encoding="utf-8")
+    assert page.index("证据包核验未通过") < page.index('class="verdict-card')
+    assert 'id="trend"' in page and "<polyline" in page and "regressed 1" in page
+    assert 'id="trend"' not in files_page(run)
+
+
+def files_page(run) -> str:
+    return run[2]["report.html"].read_text(encoding="utf-8")
