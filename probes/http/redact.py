@@ -44,7 +44,9 @@ def header(name: str, value: str) -> str:
         return MARK
     if low == "set-cookie":
         return set_cookie(value)
-    if low in ("location", "content-location", "refresh", "link"):
+    if low in ("location", "content-location"):
+        return url(value)
+    if low in ("refresh", "link"):
         return text(value)
     return value
 
