@@ -4,7 +4,8 @@ Follows logrotate's reader: directives outside a `{ … }` block change the defa
 read after them, also across `include`d files (a directory include reads its files in name order,
 skipping taboo extensions); a block copies the defaults when it opens; `prerotate … endscript` and
 the other script blocks are skipped whole (their braces are shell, not config); the first block that
-names a file wins (logrotate rejects later duplicates). Defaults when nothing is said: rotate by size
+names a file wins (logrotate rejects later duplicates); a block whose `{` line ends in a carriage
+return (a file saved with CRLF) is rejected by logrotate and is left out here too, and listed. Defaults when nothing is said: rotate by size
 (1 MB) and keep 0 old files.
 
 Retention of a file = rotate × period (hourly 1/24, daily 1, weekly 7, monthly 30, yearly 365 days),
@@ -43,12 +44,14 @@ class Stanza:
     patterns: list[str]
     options: Options
     file: str
+    rejected: bool = False
 
 
 @dataclass
 class Config:
     stanzas: list[Stanza] = field(default_factory=list)
     unresolved_includes: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
 
     def stanza_for(self, path: str) -> Stanza | None:
         """The first block whose patterns match `path` (glob semantics: `*` stays within a directory)."""
@@ -92,12 +95,14 @@ def _read(path: str, files: dict[str, str], defaults: Options, config: Config, s
     if path in seen or path not in files:
         return
     seen.add(path)
-    lines = files[path].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    raw_lines = files[path].split("\n")  # a CR is kept: logrotate rejects a block whose `{` line ends in one
+    lines = [line.strip() for line in raw_lines]
     i = 0
     current: Stanza | None = None
     header: list[str] = []
     while i < len(lines):
-        line = lines[i].strip()
+        line = lines[i]
+        raw = raw_lines[i] if i < len(raw_lines) else line
         i += 1
         if not line or line.startswith("#"):
             continue
@@ -114,18 +119,21 @@ def _read(path: str, files: dict[str, str], defaults: Options, config: Config, s
                 header.append(before)
                 current = Stanza(_patterns(" ".join(header)), defaults.copy(), path)
                 header = []
+                if "\r" in raw.partition("{")[2]:
+                    current.rejected = True
                 rest = after.strip()
                 if rest.startswith("}"):
-                    config.stanzas.append(current)
+                    _close(current, config)
                     current = None
                 elif rest:
                     lines.insert(i, rest)
+                    raw_lines.insert(i, rest)
             else:
                 header.append(text)
             continue
         if line.startswith("}"):
             if current is not None:
-                config.stanzas.append(current)
+                _close(current, config)
             current = None
             continue
         if current is None and words[0].lower() == "include" and len(words) > 1:
@@ -133,8 +141,15 @@ def _read(path: str, files: dict[str, str], defaults: Options, config: Config, s
             continue
         _apply(current.options if current else defaults, words)
         if current is not None and line.endswith("}"):
-            config.stanzas.append(current)
+            _close(current, config)
             current = None
+
+
+def _close(stanza: Stanza, config: Config) -> None:
+    if stanza.rejected:
+        config.rejected.append(" ".join(stanza.patterns))
+    else:
+        config.stanzas.append(stanza)
 
 
 def _patterns(text: str) -> list[str]:

@@ -132,6 +132,9 @@ def _file_retention(lr: logrotate.Config, path: str, listing: list[dict], logrot
         if not info["rotated"] and lr.unresolved_includes:
             info.update(unbounded=False, basis="no rule found, but logrotate includes "
                         f"{', '.join(lr.unresolved_includes)} which was not read")
+        elif not info["rotated"] and lr.rejected:
+            info.update(unbounded=False, basis="no rule found, and logrotate rejects the block(s) "
+                        f"{'; '.join(lr.rejected)} (a CRLF line ending after the brace)")
     copies = _rotated(listing, path)
     ages = [c["age_days"] for c in copies if "age_days" in c]
     info["oldest_rotated_days"] = max(ages) if ages else None
@@ -223,7 +226,8 @@ def logging(section: Section) -> dict:
     copies = {c["path"] for p in judged for c in _rotated(listing, p)}
     log_files = [e for e in listing if e["type"] == "file" and (e["path"] in judged or e["path"] in copies)]
     return {"rsyslog": rs, "syslog_ng": ng, "journald": journald, "retention": retention,
-            "logrotate": {"installed": lr_installed, "unresolved_includes": lr.unresolved_includes},
+            "logrotate": {"installed": lr_installed, "unresolved_includes": lr.unresolved_includes,
+                          "rejected_blocks": lr.rejected},
             "log_files": [{k: e[k] for k in ("path", "mode", "uid", "gid", "age_days") if k in e} for e in log_files],
             "loose_permissions": sorted(e["path"] for e in log_files if filelist.loose(e["mode"])),
             "unlisted_directories": unlisted}

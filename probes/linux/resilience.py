@@ -172,7 +172,7 @@ def _timer_jobs(plain: list[str]) -> list[dict]:
     return jobs
 
 
-@fact("scheduled_jobs", _SNIPPET)
+@fact("scheduled_jobs", _SNIPPET, needs_root=True)
 def scheduled_jobs(section: Section) -> dict:
     """Every cron / anacron entry, run-parts script and enabled systemd timer, with what it does.
     Example: {"jobs": [...], "backup_jobs": [{"source": "/etc/cron.d/backup", "command": "rsync -a /data

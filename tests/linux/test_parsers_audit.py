@@ -324,3 +324,25 @@ def test_snmp_not_installed_with_unreadable_leftover_config_is_known():
 
     value = facts_for("linux")["snmp"].parse(Section("snmp", "denied /etc/snmp/snmpd.conf\n", 0))
     assert value["installed"] is False
+
+
+def test_pending_security_updates_match_apt():
+    """On a Debian/Ubuntu host with package lists, apt's own view is the oracle for the host-side join."""
+    lists = list(Path("/var/lib/apt/lists").glob("*security*_Packages*"))
+    if not lists or shutil.which("apt") is None:
+        pytest.skip("no *-security package list on this host")
+    from assess.collect import parse_sections
+    from assess.probes import script
+    from assess.probes.facts import facts_for
+
+    fact = facts_for("linux")["packages"]
+    text, token = script.build([fact])
+    out = subprocess.run(["/bin/sh", "-s"], input=text.encode(), capture_output=True, check=False).stdout
+    result, _raw = parse_sections([fact], script.split(out.decode(), token, ["packages"]), "collector failed")
+    apt = subprocess.run(["apt", "list", "--upgradable"], capture_output=True, text=True, check=False).stdout
+    upgradable = {line.split("/")[0]: line.split(" ")[0] for line in apt.split("\n") if "/" in line}
+    security = {name for name, suites in upgradable.items() if "-security" in suites}
+    ours = set(result["packages"].value["pending_security_packages"])
+    assert security <= ours
+    # a security fix superseded by a newer point-release version: apt names only the newest suite
+    assert ours <= set(upgradable)
