@@ -4,7 +4,8 @@ the deployed applications, version.sh, the running process and the log files.
 The object's `catalina_base` (conf/, webapps/, logs/) and `catalina_home` (bin/, lib/) say which Tomcat;
 without them the usual Debian and tarball locations are tried. Every password-like XML attribute
 (`password`, `keystorePass`, `connectionPassword` …) is judged on the host and replaced: tomcat-users.xml
-passwords become `<redacted:len=N,default=yes|no,hashed=yes|no>`, other secrets `<redacted>`.
+passwords become `[redacted:len=N,default=yes|no,hashed=yes|no]`, other secrets `[redacted]` (the
+files stay well-formed XML).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _USERS_AWK = r"""
 function verdict(v,   d, h) {
   d = (index(DEFAULTS, "|" v "|") > 0) ? "yes" : "no"
   h = (v ~ /^[0-9a-fA-F]+\$[0-9]+\$[0-9a-fA-F]+$/ || (length(v) >= 32 && v ~ /^[0-9a-fA-F]+$/) || v ~ /^\{[A-Za-z0-9-]+\}/) ? "yes" : "no"
-  return "<redacted:len=" length(v) ",default=" d ",hashed=" h ">"
+  return "[redacted:len=" length(v) ",default=" d ",hashed=" h "]"
 }
 {
   out = ""; rest = $0
@@ -43,7 +44,7 @@ function verdict(v,   d, h) {
 """
 
 
-_SECRET_ATTRS = r"""s/([A-Za-z]*([Pp]ass(word|phrase)?|[Ss]ecret|[Tt]oken)[[:space:]]*=[[:space:]]*)("[^"]*"|'[^']*')/\1"<redacted>"/g"""
+_SECRET_ATTRS = r"""s/([A-Za-z]*([Pp]ass(word|phrase)?|[Ss]ecret|[Tt]oken)[[:space:]]*=[[:space:]]*)("[^"]*"|'[^']*')/\1"[redacted]"/g"""
 
 
 def _setup(settings: Mapping[str, Any]) -> str:
@@ -64,7 +65,7 @@ fi
 _xmlfile() {{
   if [ ! -e "$R$1" ] || [ -d "$R$1" ]; then echo "$B M $1"
   elif [ ! -r "$R$1" ]; then echo "$B D $1"
-  else echo "$B F $1"; sed -E {quote(_SECRET_ATTRS)} "$R$1"; _nl "$R$1"; fi
+  else echo "$B F $1"; sed -E {quote(_SECRET_ATTRS)} "$R$1"; echo; fi
 }}
 # _usersfile PATH: tomcat-users.xml with each password judged here (length, a known default, hashed).
 _usersfile() {{
@@ -154,7 +155,7 @@ def tomcat_server(section: Section) -> dict[str, Any]:
     return summarise_server(_xml(_one(section, "server.xml"), "server.xml"))
 
 
-_PW = re.compile(r"<redacted:len=(\d+),default=(yes|no),hashed=(yes|no)>")
+_PW = re.compile(r"\[redacted:len=(\d+),default=(yes|no),hashed=(yes|no)\]")
 
 
 def summarise_users(root: ET.Element) -> dict[str, Any]:

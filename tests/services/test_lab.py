@@ -1,0 +1,188 @@
+"""Database and middleware objects against real servers (tests/lab/databases.py): a full scan of ten
+objects (weak and hardened MariaDB, PostgreSQL, Redis, nginx, Tomcat) plus three broken ones (wrong
+password, server down, client binary missing), with the expected status of every check."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assess import catalog as catalog_mod
+from assess import inventory, scan
+from assess import profile as profile_mod
+from tests.conftest import lab_unavailable
+from tests.lab import databases
+
+pytestmark = pytest.mark.lab
+
+WRONG_PW = "ASSESS_LAB_WRONG_PW"
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[databases.Lab]:
+    reason = databases.unavailable()
+    if reason:
+        lab_unavailable(reason)
+    running = databases.Lab.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def outcome(lab: databases.Lab, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    saved = {k: os.environ.get(k) for k in [*databases.PASSWORDS, WRONG_PW]}
+    os.environ.update(databases.PASSWORDS)
+    os.environ[WRONG_PW] = "not-the-password"
+    tmp = tmp_path_factory.mktemp("dbscan")
+    by_id = {o["id"]: o for o in lab.objects}
+    broken = [
+        {**by_id["mariadb-hardened"], "id": "mariadb-wrong-password", "password_env": WRONG_PW},
+        {**by_id["postgresql-weak"], "id": "postgresql-down", "port": databases.free_port()},
+        {**by_id["nginx-weak"], "id": "nginx-missing", "binary": "/nonexistent/sbin/nginx"},
+    ]
+    path = tmp / "inventory.yaml"
+    lab.objects += broken
+    try:
+        lab.inventory(path)
+        targets = inventory.load(path, ssh_config=False)
+        catalog = catalog_mod.load()
+        profile = profile_mod.load("level3", catalog)
+        result = scan.run(catalog, profile, targets, tmp / "runs", concurrency=4)
+    finally:
+        del lab.objects[-len(broken):]
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return {"doc": result.document, "run_dir": result.run_dir}
+
+
+def reasons(doc: dict, obj: str) -> dict[str, str]:
+    return {c["check"]: c["reason"] for r in doc["results"] if r["object"] == obj for c in r["checks"]}
+
+
+def statuses(doc: dict, obj: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for row in doc["results"]:
+        if row["object"] == obj:
+            for c in row["checks"]:
+                out[c["check"]] = c["status"]
+    return out
+
+
+def verdict(doc: dict, obj: str, item: str) -> str:
+    return next(r["verdict"] for r in doc["results"] if r["object"] == obj and r["item"] == item)
+
+
+EXPECTED = {
+    "mariadb": {
+        "mysql.empty_password": ("fail", "pass"), "mysql.weak_password": ("fail", "pass"),
+        "mysql.skip_grant_tables": ("pass", "pass"), "mysql.password_policy_mariadb": ("fail", "pass"),
+        "mysql.password_lifetime": ("fail", "pass"), "mysql.max_password_errors": ("fail", "pass"),
+        "mysql.idle_timeout": ("fail", "pass"), "mysql.anonymous_accounts": ("fail", "pass"),
+        "mysql.default_root": ("fail", "pass"), "mysql.remote_root": ("fail", "pass"),
+        "mysql.expired_accounts": ("pass", "pass"), "mysql.super_accounts": ("fail", "pass"),
+        "mysql.test_database": ("fail", "pass"), "mysql.audit": ("fail", "pass"),
+        "mysql.log_permissions": ("fail", "pass"), "mysql.tls_required": ("fail", "pass"),
+        "mysql.encryption_at_rest": ("fail", "pass"), "mysql.backup_job": ("fail", "fail"),
+        "mysql.replication": ("fail", "fail"),
+    },
+    "postgresql": {
+        "pg.hba_methods": ("fail", "pass"), "pg.password_storage": ("fail", "pass"),
+        "pg.password_complexity": ("fail", "pass"), "pg.password_expiry": ("fail", "pass"),
+        "pg.lockout": ("fail", "fail"), "pg.idle_timeout": ("fail", "pass"), "pg.remote_tls": ("fail", "pass"),
+        "pg.remote_superuser": ("fail", "pass"), "pg.superusers": ("fail", "pass"),
+        "pg.public_schema": ("fail", "pass"), "pg.audit": ("fail", "pass"), "pg.log_line_prefix": ("fail", "pass"),
+        "pg.log_permissions": ("pass", "pass"), "pg.backup_job": ("fail", "fail"), "pg.replication": ("fail", "fail"),
+    },
+    "redis": {
+        "redis.auth_required": ("fail", "pass"), "redis.idle_timeout": ("fail", "pass"),
+        "redis.tls_only": ("fail", "pass"), "redis.default_password": ("pass", "pass"),
+        "redis.default_user": ("fail", "pass"), "redis.dangerous_commands": ("pass", "pass"),
+        "redis.exposure": ("fail", "pass"), "redis.logging": ("fail", "pass"), "redis.log_permissions": ("fail", "pass"),
+        "redis.persistence": ("fail", "pass"), "redis.replication": ("fail", "fail"),
+    },
+    "nginx": {
+        "nginx.access_log": ("fail", "pass"), "nginx.audit_rules": ("fail", "fail"), "nginx.log_format": ("pass", "pass"),
+        "nginx.log_permissions": ("fail", "pass"), "nginx.server_tokens": ("fail", "pass"),
+        "nginx.autoindex": ("fail", "pass"), "nginx.https": ("fail", "pass"), "nginx.tls_protocols": ("pass", "pass"),
+    },
+    "tomcat": {
+        "tomcat.user_passwords": ("fail", "pass"), "tomcat.lockout_realm": ("fail", "pass"),
+        "tomcat.session_timeout": ("fail", "pass"), "tomcat.https_only": ("fail", "pass"),
+        "tomcat.default_users": ("fail", "pass"), "tomcat.manager_roles": ("fail", "pass"),
+        "tomcat.manager_restricted": ("pass", "pass"), "tomcat.not_root": ("fail", "pass"),
+        "tomcat.access_log": ("fail", "pass"), "tomcat.log_levels": ("fail", "pass"),
+        "tomcat.log_permissions": ("fail", "pass"), "tomcat.server_info": ("fail", "pass"),
+        "tomcat.sample_apps": ("fail", "pass"), "tomcat.ajp_secret": ("pass", "pass"),
+        "tomcat.hashed_passwords": ("fail", "pass"),
+    },
+}
+
+
+@pytest.mark.parametrize("engine", sorted(EXPECTED))
+def test_weak_and_hardened_check_statuses(outcome: dict, engine: str):
+    doc = outcome["doc"]
+    for index, kind in enumerate(("weak", "hardened")):
+        got = statuses(doc, f"{engine}-{kind}")
+        want = {check: pair[index] for check, pair in EXPECTED[engine].items()}
+        wrong = {c: (got.get(c), reasons(doc, f"{engine}-{kind}").get(c)) for c in want if got.get(c) != want[c]}
+        assert not wrong, f"{engine}-{kind}: {wrong}"
+
+
+def test_item_verdicts_and_conventions(outcome: dict):
+    doc = outcome["doc"]
+    assert verdict(doc, "mariadb-weak", "L3-CES1-01") == "partial"  # skip-grant-tables is not set
+    assert verdict(doc, "mariadb-hardened", "L3-CES1-01") == "pass"
+    assert verdict(doc, "mariadb-hardened", "L3-CES1-02") == "pass"
+    assert verdict(doc, "postgresql-hardened", "L3-CES1-02") == "partial"  # stock PostgreSQL has no lockout
+    assert verdict(doc, "redis-weak", "L3-CES1-01") == "fail"  # no password at all
+    assert verdict(doc, "redis-weak", "L3-CES1-06") == "partial"  # default user on, but not with foobared
+    assert verdict(doc, "tomcat-weak", "L3-CES1-02") == "fail"
+    assert verdict(doc, "tomcat-hardened", "L3-CES1-02") == "pass"
+    row = next(r for r in doc["results"] if r["object"] == "mariadb-weak" and r["item"] == "L3-CES1-03")
+    assert row["verdict"] == "pass" and row["source"] == "convention" and "默认符合" in row["reason"]
+    for obj in ("redis-hardened", "tomcat-hardened"):
+        assert verdict(doc, obj, "L3-CES1-13") == "pass"  # 开启审计默认符合
+    assert verdict(doc, "nginx-hardened", "L3-CES1-01") == "na"
+    assert verdict(doc, "postgresql-weak", "L3-CES1-17") == "na"
+    weak_fixes = [f for r in doc["results"] if r["object"] == "mariadb-weak" for f in r["remediation"]]
+    assert any("ALTER USER" in f["command"] for f in weak_fixes)
+
+
+def test_broken_objects_are_error_with_reason_and_nothing_else_stops(outcome: dict):
+    doc = outcome["doc"]
+    wrong = statuses(doc, "mariadb-wrong-password")
+    assert wrong["mysql.empty_password"] == "error"
+    reason = next(c["reason"] for r in doc["results"] if r["object"] == "mariadb-wrong-password"
+                  for c in r["checks"] if c["check"] == "mysql.empty_password")
+    assert "Access denied" in reason
+    assert wrong["mysql.skip_grant_tables"] == "pass"  # the option files are still read
+    down = next(c["reason"] for r in doc["results"] if r["object"] == "postgresql-down"
+                for c in r["checks"] if c["check"] == "pg.superusers")
+    assert "cannot connect" in down and ("refused" in down or "No such file" in down)
+    missing = statuses(doc, "nginx-missing")
+    assert {c: s for c, s in missing.items() if c != "nginx.audit_rules"} == \
+        {c: "error" for c in EXPECTED["nginx"] if c != "nginx.audit_rules"}  # the host's audit rules need no nginx
+    assert "nginx not found" in reasons(doc, "nginx-missing")["nginx.https"]
+    assert statuses(doc, "mariadb-hardened")["mysql.empty_password"] == "pass"
+
+
+def test_no_secret_reaches_evidence_or_results(outcome: dict):
+    run_dir: Path = outcome["run_dir"]
+    secrets = [*databases.PASSWORDS.values(), "not-the-password", "Adm1n#Lab-2024!", "0ps#Lab-2024!",
+               "App#Lab-2024!"]
+    for path in [run_dir / "results.json", *sorted((run_dir / "evidence").glob("*.json"))]:
+        text = path.read_text(encoding="utf-8")
+        for secret in secrets:
+            assert secret not in text, f"{secret!r} in {path.name}"
+        json.loads(text)
+    redis = json.loads((run_dir / "evidence" / "redis-hardened.json").read_text())
+    assert "#<sha256>" in redis["raw"]["redis_acl"]["output"]
