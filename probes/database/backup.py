@@ -16,9 +16,10 @@ _TOOLS = sorted({t for tools in BACKUP_TOOLS.values() for t in tools}, key=len, 
 _PATTERN = "|".join(re.escape(t).replace("\\ ", " ").replace("\\-", "-") for t in _TOOLS)
 
 _SNIPPET = r"""
-for _f in /etc/crontab /etc/cron.d/* /var/spool/cron/crontabs/* /var/spool/cron/* /etc/cron.daily/* \
-          /etc/cron.weekly/* /etc/cron.hourly/*; do
-  [ -f "$R$_f" ] || continue
+for _f in "$R"/etc/crontab "$R"/etc/cron.d/* "$R"/var/spool/cron/crontabs/* "$R"/var/spool/cron/* \
+          "$R"/etc/cron.daily/* "$R"/etc/cron.weekly/* "$R"/etc/cron.hourly/*; do
+  [ -f "$_f" ] || continue
+  _f=${_f#"$R"}
   if [ ! -r "$R$_f" ]; then echo "unreadable: $_f"; continue; fi
   grep -inE '(TOOLS)' "$R$_f" 2>/dev/null | grep -v '^[0-9]*:[[:space:]]*#' | \
     sed -E 's/((^|[[:space:]])-p)[^[:space:]]+/\1<redacted>/g; s/(--password[= ])[^[:space:]]+/\1<redacted>/g;

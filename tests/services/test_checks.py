@@ -1,0 +1,181 @@
+"""Check outcomes the lab cannot show (MySQL-only plugins, replication, backups, audit rules …): the real
+parsers read recorded sections, and the real checks judge their values. Together with test_lab.py every
+database and middleware check has a passing and a failing case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assess import catalog as catalog_mod
+from assess import profile as profile_mod
+from assess.evaluate import run_check
+from assess.model import FactResult
+from assess.probes.facts import FactUnavailable, Section, facts_for
+
+_CATALOG = catalog_mod.load()
+_PARAMS = profile_mod.load("level3", _CATALOG).parameters
+
+
+def parsed(object_type: str, name: str, text: str) -> Any:
+    return facts_for(object_type)[name].parse(Section(name, text.strip("\n"), 0))
+
+
+def judge(check_id: str, **values: Any) -> str:
+    check = _CATALOG.checks[check_id]
+    facts = {n: FactResult(n, "ok", v) for n, v in values.items()}
+    return run_check(check, facts, _PARAMS).status
+
+
+def db(name: str, text: str) -> Any:
+    return parsed("database", name, text)
+
+
+def mw(name: str, text: str) -> Any:
+    return parsed("middleware", name, text)
+
+
+def variables(rows: str) -> dict:
+    return db("mysql_variables", "@@C mysql variables\n" + rows.replace("|", "\t") + "\n@@RC 0")
+
+
+def accounts(rows: str) -> dict:
+    return db("mysql_accounts", "@@C mysql accounts\n" + rows.replace("|", "\t") + "\n@@RC 0")
+
+
+APP = "app|%|mysql_native_password|set|N|false|-1|90|N|N|N|N||N"
+
+
+def test_mysql_validate_password_and_connection_control():
+    strong = variables("validate_password.policy|MEDIUM\nvalidate_password.length|8\nvalidate_password.mixed_case_count|1\n"
+                       "validate_password.number_count|1\nvalidate_password.special_char_count|1\nversion|8.0.36\n"
+                       "connection_control_failed_connections_threshold|5\nconnection_control_min_connection_delay|60001")
+    weak = variables("validate_password.policy|LOW\nvalidate_password.length|6\nversion|8.0.36")
+    assert strong["flavor"] == "mysql"
+    assert judge("mysql.password_policy", mysql_variables=strong) == "pass"
+    assert judge("mysql.password_policy", mysql_variables=weak) == "fail"
+    assert judge("mysql.connection_control", mysql_variables=strong) == "pass"
+    assert judge("mysql.connection_control", mysql_variables=weak) == "fail"
+
+
+def test_mysql_skip_grant_tables_and_expired_accounts():
+    cfg = {"files": ["/etc/my.cnf"], "mysqld": {"skip_grant_tables": "ON"}, "denied": []}
+    assert judge("mysql.skip_grant_tables", mysql_config=cfg) == "fail"
+    expired = accounts(APP.replace("|set|N|", "|set|Y|"))
+    assert expired["expired_unlocked"] == ["app@%"]
+    assert judge("mysql.expired_accounts", mysql_accounts=expired) == "fail"
+    assert judge("mysql.expired_accounts", mysql_accounts=accounts(APP)) == "pass"
+
+
+def test_mysql_accounts_never_see_a_hash_and_lifetime_default_applies():
+    a = accounts(APP)
+    assert a["login"] == [{"account": "app@%", "lifetime_days": 90}]
+    assert judge("mysql.password_lifetime", mysql_accounts=a) == "pass"
+
+
+BACKUPS = """
+/etc/cron.d/db:3:30 2 * * * root mysqldump -uroot -p<redacted> --all-databases | gzip > /b/db.gz
+/etc/cron.d/db:4:0 3 * * * postgres pg_basebackup -D /b/pg -Ft -z
+unreadable: /var/spool/cron/crontabs/root
+"""
+
+
+def test_backup_jobs_by_engine():
+    jobs = db("database_backup_jobs", BACKUPS)
+    assert jobs["mysql"] == ["mysqldump"] and jobs["postgresql"] == ["pg_basebackup"] and jobs["redis"] == []
+    assert jobs["unreadable"] == ["/var/spool/cron/crontabs/root"]
+    assert judge("mysql.backup_job", database_backup_jobs=jobs) == "pass"
+    assert judge("pg.backup_job", database_backup_jobs=jobs) == "pass"
+
+
+def test_backup_snippet_blanks_passwords(tmp_path):
+    import subprocess
+
+    from assess.probes import script
+
+    (tmp_path / "etc/cron.d").mkdir(parents=True)
+    (tmp_path / "etc/cron.d/db").write_text("# mysqldump -pcommented\n30 2 * * * root mysqldump -uroot -pS3cret "
+                                            "--password=Other1 all | redis-cli -a Pw3 --rdb x\n")
+    f = facts_for("database")["database_backup_jobs"]
+    text, token = script.build([f], root=str(tmp_path))
+    out = subprocess.run(["sh", "-s"], input=text, capture_output=True, text=True, check=True).stdout
+    section = script.split(out, token, [f.name]).sections[f.name]
+    assert "S3cret" not in section.text and "Other1" not in section.text and "Pw3" not in section.text
+    assert len(f.parse(section)["jobs"]) == 1  # the commented line is no job
+
+
+def test_replication_evidence():
+    replica = db("mysql_replication", "@@C mysql replica\n*************************** 1. row ***\n"
+                 "Slave_IO_State: Waiting\nMaster_Host: 10.0.0.5\nMaster_Port: 3306\nSlave_IO_Running: Yes\n@@RC 0\n"
+                 "@@C mysql replicas\n@@RC 0")
+    assert replica["source"] == "10.0.0.5:3306" and replica["io_running"] == "Yes"
+    assert judge("mysql.replication", mysql_replication=replica) == "pass"
+    standby = db("pg_replication", "@@C psql replication\nt\t0\n@@RC 0")
+    assert judge("pg.replication", pg_replication=standby) == "pass"
+    info = db("redis_info", "@@C redis-cli info\nredis_version:7.0.15\n@@RC 0\n"
+              "@@C redis-cli replication\nrole:master\nconnected_slaves:2\n@@RC 0")
+    assert judge("redis.replication", redis_info=info) == "pass"
+
+
+def test_pg_lockout_and_log_permissions():
+    settings = db("pg_settings", "@@C psql settings\nshared_preload_libraries\tcredcheck,pg_stat_statements\t\n"
+                  "credcheck.max_auth_failure\t3\t\nlog_file_mode\t0644\t\n@@RC 0")
+    assert settings["preload"] == ["credcheck", "pg_stat_statements"] and settings["log_file_mode"] == "0644"
+    assert judge("pg.lockout", pg_settings=settings) == "pass"
+    logs = db("pg_log_files", "@@C psql logdir\n/d\tlog\n@@RC 0\n644 postgres postgres /d/log/postgresql.log")
+    assert judge("pg.log_permissions", pg_settings=settings, pg_log_files=logs) == "fail"
+
+
+def test_redis_default_password_and_dangerous_commands():
+    acl = db("redis_acl", "@@C redis-cli acl\nuser default on #<sha256:foobared> ~* &* +@all\n"
+             "user app on #<sha256> ~* +@all\n@@RC 0")
+    settings = {"requirepass": {"set": True, "length": 8, "foobared": True}, "disabled_commands": []}
+    assert judge("redis.default_password", redis_acl=acl, redis_settings=settings) == "fail"
+    assert judge("redis.dangerous_commands", redis_acl=acl, redis_settings=settings) == "fail"
+    renamed = {**settings, "disabled_commands": ["CONFIG", "FLUSHALL", "KEYS"]}
+    assert judge("redis.dangerous_commands", redis_acl=acl, redis_settings=renamed) == "pass"
+
+
+NGINX = """@@C nginx version
+nginx version: nginx/1.24.0
+@@RC 0
+@@C nginx dump
+# configuration file /etc/nginx/nginx.conf:
+http {
+    log_format bare '$request';
+    access_log /var/log/nginx/access.log bare;
+    server { listen 443 ssl; ssl_protocols TLSv1.1 TLSv1.2; }
+}
+@@RC 0"""
+
+
+def test_nginx_log_format_and_protocols():
+    cfg = mw("nginx_config", NGINX)
+    assert cfg["version"] == "1.24.0"
+    assert judge("nginx.log_format", nginx_config=cfg) == "fail"
+    assert judge("nginx.tls_protocols", nginx_config=cfg) == "fail"
+    audit = mw("nginx_audit", "@@C auditctl -l\n-w /etc/nginx/ -p wa -k nginx-conf\n@@RC 0")
+    assert judge("nginx.audit_rules", nginx_audit=audit) == "pass"
+
+
+def test_tomcat_manager_restriction_and_ajp():
+    apps = mw("tomcat_apps", "base: /t\napp: ROOT\napp: manager\n@@F /t/webapps/manager/META-INF/context.xml\n"
+              "<Context><Manager sessionAttributeValueClassNameFilter=\"x\"/></Context>")
+    assert apps["managers_unrestricted"] == ["manager"]
+    assert judge("tomcat.manager_restricted", tomcat_apps=apps) == "fail"
+    server = mw("tomcat_server", '@@F /t/conf/server.xml\n<Server><Service><Connector port="8009" '
+                'protocol="AJP/1.3" secretRequired="false"/></Service></Server>')
+    assert judge("tomcat.ajp_secret", tomcat_server=server) == "fail"
+
+
+def test_missing_client_and_failed_query_are_unavailable():
+    with pytest.raises(FactUnavailable, match="mysql client not installed"):
+        db("mysql_variables", "@@X mysql")
+    with pytest.raises(FactUnavailable, match="Access denied"):
+        db("mysql_accounts", "@@C mysql accounts\ncannot connect to the server: ERROR 1045 (28000): Access denied "
+           "for user 'assess'@'localhost' (using password: YES)\n@@RC 1")
+    with pytest.raises(FactUnavailable, match="redis-cli not installed"):
+        db("redis_acl", "@@X redis-cli")
+    with pytest.raises(FactUnavailable, match="pg_hba.conf location unknown"):
+        db("pg_hba", "hba_file unknown: cannot connect to the server: refused")
