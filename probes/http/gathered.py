@@ -9,6 +9,9 @@ from typing import Any
 
 from assess.model import FactResult
 
+#: raw key of the transcripts no fact rests on (redirect hops, login-form fetches, CORS probes …).
+OTHER = "other_requests"
+
 
 @dataclass
 class Gathered:
@@ -61,4 +64,9 @@ class Gathered:
                 facts[name] = FactResult(name, "skipped", reason=self.skipped[name])
             else:
                 facts[name] = FactResult(name, "error", reason="not gathered: the probe stopped before it")
+        used = {i for ids in self.sources.values() for i in ids}
+        rest = [r for i, r in transcripts.items() if i not in used]
+        if rest:  # every other request and handshake the probe made, so the evidence logs all of them
+            raw[OTHER] = {"id": hashlib.sha256(json.dumps(rest, sort_keys=True, ensure_ascii=False).encode())
+                          .hexdigest(), "collector": "http", "transcripts": rest}
         return facts, raw

@@ -196,7 +196,7 @@ def page_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) ->
     """Fill the `pages` group; return HSTS max-age per https origin (for the TLS grade)."""
     for name in PAGE_FACTS:
         for reason in site.page_errors.values():
-            if name not in ("access_control", "privacy_policy"):
+            if name not in ("access_control", "privacy_policy", "https_enforced"):
                 g.error(name, reason)
     https_hosts = {urlsplit(b).hostname or "" for b in site.bases if b.startswith("https:")}
     # https enforcement
@@ -462,10 +462,10 @@ def path_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) ->
             except FetchError as exc:
                 errors.append(f"{url}: {exc}")
                 continue
+            src.append(resp.transcript)
             if exposure.signature_hit(spec, resp.status, resp.body.decode("latin-1")):
                 exposed.append({"url": url, "path": spec.path, "kind": spec.kind, "what": spec.what,
                                 "status": resp.status})
-                src.append(resp.transcript)
     for e in errors:
         g.error("sensitive_paths", e, src)
     g.ok("sensitive_paths", {"checked": len(roots) * len(exposure.SENSITIVE_PATHS), "exposed": exposed,
@@ -486,9 +486,9 @@ def path_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) ->
         except FetchError as exc:
             lerrors.append(f"{url}: {exc}")
             continue
+        lsrc.append(resp.transcript)
         if resp.status == 200 and _is_text(resp) and exposure.directory_listing(resp.text):
             listing.append(url)
-            lsrc.append(resp.transcript)
     for e in lerrors:
         g.error("directory_listing", e, lsrc)
     g.ok("directory_listing", {"checked": len(dirs) + len(site.pages), "listings": listing}, lsrc)
@@ -503,10 +503,10 @@ def path_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) ->
         except FetchError as exc:
             eerrors.append(f"{url}: {exc}")
             continue
+        esrc.append(resp.transcript)
         kinds = exposure.leaks(resp.text) if _is_text(resp) else []
         if kinds:
             leaks.append({"url": url, "status": resp.status, "kinds": kinds})
-            esrc.append(resp.transcript)
     for resp in site.responses:
         if resp.status >= 400 and _is_text(resp) and resp.url not in probes:
             kinds = exposure.leaks(resp.text)

@@ -176,3 +176,14 @@ def test_active_evidence_redacts_credentials(active_doc, tmp_path_factory):
     set_cookies = [v for t in records for k, v in t.get("response_headers", []) if k.lower() == "set-cookie"]
     assert set_cookies and all(v.startswith("SESSION=[redacted]") for v in set_cookies)
     assert ev["info"]["active"] is True
+    logged = {t["id"] for f in ev["raw"].values() for t in f.get("transcripts", [])}
+    assert len(logged) == ev["info"]["transcripts"], "every request and handshake is in the evidence"
+
+
+def test_documents_match_the_results_schema(passive_doc, active_doc):
+    jsonschema = pytest.importorskip("jsonschema")
+    from assess.reports.jsonout import SCHEMA_FILE
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+    for doc in (passive_doc, active_doc):
+        assert not [e.message for e in validator.iter_errors(json.loads(json.dumps(doc)))]
