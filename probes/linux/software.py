@@ -60,7 +60,7 @@ if [ -f "$R/var/lib/dpkg/status" ]; then
   _cmd dpkg -l
 else
   echo "manager rpm"
-  _cmd rpm -qa --qf '%{{NAME}}\\n'
+  _cmd rpm -qa --qf '%{{NAME}} %{{INSTALLTIME}}\\n'
   if [ -n "$R" ] || command -v dnf >/dev/null 2>&1; then _cmd _t 60 dnf -C updateinfo list --security; fi
   if [ -n "$R" ] || ! command -v dnf >/dev/null 2>&1; then _cmd _t 60 yum -C updateinfo list security; fi
 fi
@@ -96,9 +96,15 @@ def packages(section: Section) -> dict:
         rpm = section.command("rpm")
         if not rpm.found or rpm.rc != 0:
             raise FactUnavailable("rpm -qa failed: the installed packages cannot be listed")
-        names = sorted({line.strip() for line in rpm.output.split("\n") if line.strip()})
+        rows = [line.split() for line in rpm.output.split("\n") if line.strip()]
+        names = sorted({r[0] for r in rows})
         out.update(installed_count=len(names), installed=names)
         out.update(_rpm_updates(section))
+        times = [int(r[1]) for r in rows if len(r) > 1 and r[1].isdigit()]
+        if times:
+            out.update(last_package_change=time.strftime("%Y-%m-%d", time.gmtime(max(times))),
+                       last_change_days=max(0, (now - max(times)) // 86400) if now else None)
+            return out
     else:
         raise FactUnavailable("neither dpkg nor rpm: the package manager is not supported")
     out.update(_last_change(plain, now))
