@@ -23,6 +23,8 @@ _SPAN_UNITS = {"us": 1e-6, "usec": 1e-6, "ms": 1e-3, "msec": 1e-3, "s": 1, "sec"
                "hour": 3600, "hours": 3600, "d": 86400, "day": 86400, "days": 86400, "w": 604800,
                "week": 604800, "weeks": 604800, "M": 2629800, "month": 2629800, "months": 2629800,
                "y": 31557600, "year": 31557600, "years": 31557600}
+#: What logrotate appends: `.1`, `.2.gz`, `-20251123`, `-2025112301`, `-2025-11-23`, compressed or not.
+_ROTATED_SUFFIX = r"(\.\d+|[.-]\d{8}(\d{2})?|[.-]\d{4}-\d{2}-\d{2})(\.(gz|bz2|xz|zst|lz4|Z))?"
 _JOURNAL_ARCHIVE = re.compile(r"@[0-9a-f]{32}-[0-9a-f]{16}-([0-9a-f]{16})\.journal~?$")
 
 _SNIPPET = f"""
@@ -120,7 +122,7 @@ def _rotated(listing: list[dict], path: str) -> list[dict]:
     directory, name = path.rsplit("/", 1)
     return [e for e in listing if e["type"] == "file" and e["path"].startswith(directory + "/")
             and "/" not in e["path"][len(directory) + 1:]
-            and re.fullmatch(re.escape(name) + r"[.-]\S+", e["path"].rsplit("/", 1)[1])]
+            and re.fullmatch(re.escape(name) + _ROTATED_SUFFIX, e["path"].rsplit("/", 1)[1])]
 
 
 def _file_retention(lr: logrotate.Config, path: str, listing: list[dict], logrotate_installed: bool) -> dict:
