@@ -25,6 +25,8 @@ import time
 
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
 _libc = ctypes.CDLL(None, use_errno=True)
+#: Kernel interfaces that tell about the machine, not the lab host (EFI, TPM, IMA, AppArmor, SELinux).
+SYS_MASKS = ("/sys/firmware", "/sys/class/tpm", "/sys/kernel/security", "/sys/module/apparmor", "/sys/fs/selinux")
 
 
 def mount(source: str, target: str, fstype: str | None = None, flags: int = 0, data: str | None = None) -> None:
@@ -37,6 +39,14 @@ def mount(source: str, target: str, fstype: str | None = None, flags: int = 0, d
 
 def sh(*args: str) -> None:
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+
+def _named(bindir: str, name: str, program: str) -> str:
+    """A link called `name` to `program`: the process it starts shows as `name` (its comm) in ps and ss."""
+    link = os.path.join(bindir, name)
+    if not os.path.lexists(link):
+        os.symlink(program, link)
+    return link
 
 
 def wait_listening(host: str, port: int, proc: subprocess.Popen, seconds: float = 10.0) -> None:
@@ -64,6 +74,14 @@ def main() -> None:
     mount("tmpfs", "/run", "tmpfs", 0, "mode=0755,size=16m")
     os.mkdir("/run/sshd", 0o755)
     mount("tmpfs", "/home", "tmpfs", 0, "mode=0755,size=4m")
+    for target, source in cfg.get("masks", []):  # machine-specific state: the host's own copy instead
+        if os.path.isdir(target):
+            mount(source, target, None, MS_BIND)
+    for target in SYS_MASKS:
+        if os.path.isdir(target):
+            mount("tmpfs", target, "tmpfs", MS_RDONLY, "mode=0755,size=4k")
+    if cfg.get("cmdline"):
+        mount(cfg["cmdline"], "/proc/cmdline", None, MS_BIND)
     for name, uid in cfg.get("homes", []):
         os.mkdir(f"/home/{name}", 0o700)
         os.chown(f"/home/{name}", uid, uid)
@@ -80,13 +98,15 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    listeners = []
-    for spec in cfg.get("listeners", []):  # extra services, e.g. telnet on 23: accept and close
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((spec["address"], spec["port"]))
-        s.listen(16)
-        listeners.append(s)
+    bindir = os.path.join(os.path.dirname(cfg["etc"]), "bin")
+    os.makedirs(bindir, exist_ok=True)
+    for name in cfg.get("processes", []):  # stand-ins: a process table where the host's daemons run
+        children.append(subprocess.Popen([_named(bindir, name, "/bin/sleep"), "infinity"]))
+    for spec in cfg.get("listeners", []):  # extra services, e.g. telnet on 23 held by "xinetd"
+        code = (f"import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                f"s.bind(({spec['address']!r}, {spec['port']}))\ns.listen(16)\n"
+                "while True:\n    s.accept()[0].close()\n")
+        children.append(subprocess.Popen([_named(bindir, spec.get("process", "listener"), sys.executable), "-c", code]))
     sshd = [cfg["sshd"], "-e", *[a for o in cfg["sshd_options"] for a in ("-o", o)]]
     daemon = subprocess.Popen([*sshd, "-D", "-o", f"ListenAddress={cfg['listen']}:{cfg['port']}"],
                               stdout=log, stderr=log)
@@ -95,13 +115,12 @@ def main() -> None:
     outside = socket.socket(fileno=cfg["outside_fd"]) if cfg.get("outside_fd") is not None else None
     print("READY", flush=True)
     sessions: list[subprocess.Popen] = []
-    watch = [x for x in [outside, *listeners] if x is not None]
+    watch = [outside] if outside is not None else []
     while True:
         ready, _, _ = select.select(watch, [], [], 1.0)
-        for s in ready:
+        for s in ready:  # one `sshd -i` per connection from the outside network
             conn, _addr = s.accept()
-            if s is outside:  # one `sshd -i` per connection from the outside network
-                sessions.append(subprocess.Popen([*sshd, "-i"], stdin=conn, stdout=conn, stderr=log))
+            sessions.append(subprocess.Popen([*sshd, "-i"], stdin=conn, stdout=conn, stderr=log))
             conn.close()
         sessions = [p for p in sessions if p.poll() is None]
         if daemon.poll() is not None:

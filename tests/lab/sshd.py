@@ -40,6 +40,19 @@ HOSTS = HERE / "hosts"
 SSHD = "/usr/sbin/sshd"
 TOOLS = ("unshare", "nsenter", "mount", "ssh-keygen", "openssl", "ip", "sudo")
 
+#: What a lab host keeps of this machine's /etc: what its programs need, and nothing a check reads. Every
+#: other path comes from the host's fixture trees or does not exist, so verdicts do not depend on the
+#: machine the lab runs on (a CI machine's cron jobs, sudoers.d or systemd units stay out).
+KEEP_ETC = ("alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "hosts", "host.conf",
+            "gai.conf", "resolv.conf", "services", "protocols", "shells", "localtime", "timezone", "mtab",
+            "sudo.conf", "ssl", "ca-certificates", "terminfo", "dpkg", "apt", "default", "perl", "machine-id",
+            "inputrc", "locale.alias", "netconfig", "networks", "ethertypes", "magic", "mime.types", "iproute2")
+#: Directories outside /etc that facts read and that differ between machines: a lab host sees its trees'
+#: copy (`var/...` next to `etc/` in the tree) or an empty directory.
+MASKED = ("var/log", "var/spool/cron", "var/lib/dpkg", "var/lib/apt/lists", "var/lib/aide", "var/lib/clamav")
+#: The kernel command line a lab host reports (the machine's may name IMA or a TPM).
+CMDLINE = "BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 ro quiet\n"
+
 #: Lab-only sshd overrides (command line -o wins over sshd_config for the running daemon only).
 LAB_OPTIONS = ("UsePAM=no", "StrictModes=no", "PermitRootLogin=prohibit-password", "MaxStartups=200",
                "PasswordAuthentication=yes", "PubkeyAuthentication=yes", "LogLevel=INFO")
@@ -130,7 +143,8 @@ def tree_meta(tree: str) -> dict:
     base = tree_meta(meta["base"]) if meta.get("base") else {"trees": [], "remove": [], "modes": {}}
     return {"trees": [*base["trees"], tree], "remove": [*base.get("remove", []), *meta.get("remove", [])],
             "modes": {**base.get("modes", {}), **(meta.get("modes") or {})},
-            "listeners": meta.get("listeners", [])}
+            "listeners": meta.get("listeners", []),
+            "processes": meta.get("processes", base.get("processes", []))}
 
 
 def _fresh(line: str, today: str) -> str:
@@ -139,6 +153,13 @@ def _fresh(line: str, today: str) -> str:
     if len(fields) > 2 and fields[2] == "19800":
         fields[2] = today
     return ":".join(fields)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def _die_with_parent() -> None:
@@ -234,8 +255,18 @@ class Lab:
         with open(etc / "hosts", "a", encoding="utf-8") as fh:
             fh.write(f"127.0.1.1\t{spec.name}\n")
         (etc / "hostname").write_text(spec.name + "\n")
+        node = etc.parent
+        for rel in MASKED:
+            (node / "mask" / rel).mkdir(parents=True)
+            for tree in meta["trees"]:
+                if (HOSTS / tree / rel).is_dir():
+                    shutil.copytree(HOSTS / tree / rel, node / "mask" / rel, symlinks=True, dirs_exist_ok=True)
+        stamp = time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime())
+        for release in (node / "mask" / "var/lib/apt/lists").glob("*Release"):  # a fresh index, as of now
+            release.write_text(release.read_text().replace("@@LAB_DATE@@", stamp))
+        (node / "cmdline").write_text(CMDLINE)
         for rel, mode in (meta.get("modes") or {}).items():
-            self._chmod(etc / rel, str(mode))
+            self._chmod(node / "mask" / rel[1:] if rel.startswith("/") else etc / rel, str(mode))
         return host
 
     def _add_users(self, etc: Path, users: tuple[User, ...], today: str) -> None:
@@ -256,15 +287,16 @@ class Lab:
 
     @staticmethod
     def _base_etc(etc: Path, meta: dict) -> list[str]:
-        """This machine's /etc as the base of a host's /etc, cheaply: top-level files are copied, and
-        directories no fixture replaces are bind-mounted from the real /etc inside the namespace
-        (returned), unless a removal reaches into one (then it is copied)."""
+        """The KEEP_ETC part of this machine's /etc as the base of a host's /etc, cheaply: files are
+        copied, directories are bind-mounted from the real /etc inside the namespace (returned), unless a
+        removal reaches into one (then it is copied)."""
         etc.mkdir(parents=True)
         replaced = {e.name for tree in meta["trees"] for e in (HOSTS / tree / "etc").iterdir()}
         removals = [Path(r).parts for r in meta.get("remove", [])]
         binds = []
         for entry in os.scandir("/etc"):
-            if entry.name in replaced or (entry.name,) in removals:
+            keep = entry.name in KEEP_ETC or entry.name.startswith("python3")
+            if not keep or entry.name in replaced or (entry.name,) in removals:
                 continue
             dest = etc / entry.name
             if entry.is_symlink():
@@ -281,7 +313,7 @@ class Lab:
 
     @staticmethod
     def _chmod(path: Path, spec: str) -> None:
-        """`0640` or `0640 root shadow` (paths in lab.yaml are relative to /etc)."""
+        """`0640` or `0640 root shadow` (lab.yaml paths are relative to /etc, or absolute for var/...)."""
         parts = spec.split()
         path.chmod(int(parts[0], 8))
         if len(parts) == 3:
@@ -301,8 +333,10 @@ class Lab:
         cfg = {"hostname": spec.name, "etc": str(host.etc), "log": str(log), "sshd": SSHD,
                "listen": spec.listen, "port": 22, "own_network": spec.network is None,
                "outside_fd": outside.fileno() if outside else None,
-               "listeners": meta.get("listeners", []),
+               "listeners": meta.get("listeners", []), "processes": meta.get("processes", []),
                "homes": [[u.name, u.uid] for u in spec.users], "binds": host.binds,
+               "masks": [[f"/{rel}", str(host.etc.parent / "mask" / rel)] for rel in MASKED],
+               "cmdline": str(host.etc.parent / "cmdline"),
                "sshd_options": [*LAB_OPTIONS, f"AuthorizedKeysFile={self.root}/keys/%u",
                                 f"PidFile=/run/sshd-{spec.name}.pid"]}
         cfg_path = self.root / "nodes" / spec.name / "node.json"
@@ -336,9 +370,13 @@ class Lab:
     def stop(self) -> None:
         """Stop every host (the PID namespaces take their processes, the mount namespaces their mounts)."""
         for host in reversed(list(self.hosts.values())):
-            if host.proc and host.proc.poll() is None:
-                host.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
+            if host.proc and host.proc.poll() is None:  # unshare ignores SIGTERM: stop its child, PID 1 inside
+                for pid in _children(host.proc.pid):
+                    try:
+                        os.kill(pid, signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
+        deadline = time.monotonic() + 5
         for host in self.hosts.values():
             if host.proc:
                 try:

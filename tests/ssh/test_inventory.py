@@ -52,7 +52,7 @@ objects:
   - {id: inner, address: 127.0.0.1, port: 2206, jump: bastion}
   - {id: web01, address: 10.0.0.7, jump: inner, become: sudo, user: ops, tags: [internet-facing]}
   - {id: via-spec, address: 10.0.0.8, jump: "jumper@gw.example:2222"}
-  - {id: db1, type: database, engine: mysql, address: 10.0.0.9}
+  - {id: db1, type: database, engine: mysql, host: web01}
 """)
     by = {t.id: t for t in targets}
     assert [t.id for t in targets][-2:] == ["site", "organization"]
@@ -62,7 +62,8 @@ objects:
     assert web["become"] == "sudo" and web["user"] == "ops" and by["web01"].tags == ["internet-facing"]
     spec = by["via-spec"].connection["jump"][0]
     assert (spec["host"], spec["port"], spec["user"], spec["key"]) == ("gw.example", 2222, "jumper", web["key"])
-    assert by["db1"].connection == {} and by["db1"].address == "10.0.0.9"
+    db = by["db1"].connection  # a service on web01 is reached the way web01 is
+    assert db["transport"] == "ssh" and db["via"] == "web01" and db["jump"] == web["jump"]
     assert by["bastion"].connection.get("jump") is None
 
 
