@@ -103,7 +103,8 @@ _CHECK_SPEC = {
     "fact": Field(str, required=False), "rule": Field(dict),
     "applies_when": Field(dict, required=False), "na_reason": Field(str, required=False),
     "engines": Field(list, required=False), "references": Field(list, required=False),
-    "partial": Field(bool, required=False), "remediation": Field(dict),
+    "partial": Field(bool, required=False), "absent_is_unproven": Field(bool, required=False),
+    "remediation": Field(dict),
 }
 _REMEDIATION_SPEC = {"text": Field(str), "text_en": Field(str, required=False), "command": Field(str, required=False),
                      "disruption": Field(str, choices=model.DISRUPTION, required=False)}
@@ -343,6 +344,7 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
             title_en=node["title_en"], rule=rule, applies_when=applies, na_reason=node.get("na_reason", ""),
             engines=list(node.get("engines") or []), references=[str(r) for r in node.get("references") or []],
             partial=bool(node.get("partial", False)),
+            absent_is_unproven=bool(node.get("absent_is_unproven", False)),
             remediation=Remediation(remediation["text"].strip(), remediation.get("command", "").strip(),
                                     remediation.get("disruption", "none"), remediation.get("text_en", "").strip()),
             file=f, line=node.line,

@@ -38,6 +38,9 @@ def run_check(check: Check, facts: dict[str, FactResult], params: dict[str, Any]
     if outcome.ok:
         return CheckResult(check.id, "pass", "; ".join(outcome.expected), outcome.observed, outcome.expected,
                            evidence)
+    if check.absent_is_unproven:
+        return CheckResult(check.id, "manual", "not seen on this host; it may be provided elsewhere, confirm by "
+                           "interview: " + "; ".join(outcome.failures), outcome.observed, outcome.expected, evidence)
     return CheckResult(check.id, "fail", "; ".join(outcome.failures), outcome.observed, outcome.expected,
                        evidence)
 

@@ -95,6 +95,9 @@ class Check:
     engines: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     partial: bool = False  # decides only part of its items: a pass leaves them 待核查 (manual)
+    # The rule only proves presence (a backup job, cluster software): when it fails, the measure may live
+    # outside the host (backup server, hypervisor HA, load balancer), so the check is 待核查, not 不符合.
+    absent_is_unproven: bool = False
     file: str = ""
     line: int = 0
 
