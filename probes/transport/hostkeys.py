@@ -85,6 +85,8 @@ class KnownHosts:
         self._hashed: list[tuple[bytes, bytes, KnownKey]] = []
         self._patterns: list[tuple[list[str], KnownKey]] = []
         self._lock = threading.Lock()
+        self._found: dict[str, list[KnownKey]] = {}  # lookups so far (hashed entries cost an HMAC each)
+        self._generation = 0
         self.sources: list[str] = []
 
     @classmethod
@@ -125,6 +127,8 @@ class KnownHosts:
 
     def add(self, names: str, key: KnownKey) -> None:
         with self._lock:
+            self._found.clear()
+            self._generation += 1
             if names.startswith("|1|"):
                 try:
                     salt, digest = (base64.b64decode(x) for x in names[3:].split("|", 1))
@@ -142,14 +146,20 @@ class KnownHosts:
     def lookup(self, name: str) -> list[KnownKey]:
         """Every key line that names this host (`host` or `[host]:port`)."""
         with self._lock:
+            if name in self._found:
+                return list(self._found[name])
             found = list(self._plain.get(name, ()))
             hashed = list(self._hashed)
             patterns = list(self._patterns)
+            generation = self._generation
         encoded = name.encode()
         for salt, digest, key in hashed:
             if hmac.compare_digest(hmac.new(salt, encoded, hashlib.sha1).digest(), digest):
                 found.append(key)
         found += [key for pats, key in patterns if _pattern_matches(pats, name)]
+        with self._lock:
+            if generation == self._generation:  # no key was added meanwhile
+                self._found[name] = list(found)
         return found
 
     def keytypes(self, name: str) -> list[str]:
