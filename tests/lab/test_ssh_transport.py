@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,29 @@ def test_command_timeout_and_output_cap(lab, monkeypatch):
         "head -c 1000000 /dev/zero | tr '\\0' x\n", 30)
     session.close()
     assert len(out.stdout) == 100_000 and out.info["truncated"] is True and "exceeded" in out.stderr
+
+
+def test_ssh_agent_and_encrypted_key(lab, tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    locked = tmp_path / "id_locked"
+    shutil.copy(lab.client_key, locked)
+    subprocess.run(["ssh-keygen", "-q", "-p", "-N", "lab-passphrase", "-f", str(locked)], check=True)
+    monkeypatch.setenv("LAB_KEY_PP", "lab-passphrase")
+    ev = run(lab, "deb-weak", key=str(locked), key_passphrase_env="LAB_KEY_PP")
+    assert ev.error is None, ev.error
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            time.sleep(0.02)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        subprocess.run(["ssh-add", "-q", str(lab.client_key)], check=True, capture_output=True)
+        ev = run(lab, "deb-weak", key=None, agent=True)
+        assert ev.error is None, ev.error
+    finally:
+        agent.terminate()
+        agent.wait()
