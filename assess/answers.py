@@ -381,18 +381,26 @@ def _attachment(base: Path, ref: str, hashed: dict[Path, Attachment]) -> Attachm
 
 # --- applying ----------------------------------------------------------------------------------------
 
-def needs_answer(result: ItemResult, automation: str) -> bool:
-    """Whether a result belongs to the questionnaire (before answers are applied)."""
+def needs_answer(result: ItemResult, catalog: Catalog) -> bool:
+    """Whether a result belongs to the questionnaire (before answers are applied): interview items, and
+    checked items the checks cannot decide alone (a `partial` item, a check that decides only part of it or
+    proves only presence, or a check not run, e.g. a state-changing web test without --active)."""
     if result.source in ("interview", "uncovered"):
         return True
-    return automation == "partial" and result.source in ("checks", "collection")
+    if result.source not in ("checks", "collection"):
+        return False
+    if catalog.items[result.item].automation == "partial":
+        return True
+    return any(c.status == "manual" or (c.check in catalog.checks and (catalog.checks[c.check].partial or
+                                                                     catalog.checks[c.check].absent_is_unproven))
+               for c in result.checks)
 
 
-def combine(evaluated: ItemResult, answer: Answer, automation: str) -> ItemResult:
+def combine(evaluated: ItemResult, answer: Answer) -> ItemResult:
     """One result with its (unexpired) answer applied; see the module docstring for the rule."""
     said = f"interview: {answer.verdict} ({answer.respondent}, {answer.answered_at}): {answer.explanation}"
     record = answer.as_dict("applied")
-    checked = automation == "partial" and evaluated.source in ("checks", "collection")
+    checked = evaluated.source in ("checks", "collection")
     if not checked:
         return replace(evaluated, verdict=answer.verdict, reason=said, source="interview", answer=record)
     v = evaluated.verdict
@@ -420,7 +428,7 @@ def apply(results: list[ItemResult], catalog: Catalog, answers: AnswerSet | None
     given = answers.answers if answers else {}
     for r in results:
         item = catalog.items[r.item]
-        needed = needs_answer(r, item.automation)
+        needed = needs_answer(r, catalog)
         if needed:
             total += 1
             by_class[item.class_code]["total"] += 1
@@ -428,7 +436,7 @@ def apply(results: list[ItemResult], catalog: Catalog, answers: AnswerSet | None
         if answer is None:
             out.append(r)
             continue
-        if r.source == "profile" or (r.source in ("checks", "collection") and item.automation != "partial"):
+        if r.source == "profile" or (r.source in ("checks", "collection") and not needed):
             warnings.append(f"{answer.where}: the answer for {r.item} on '{r.object}' is not used: "
                             + ("the profile tailors the item out" if r.source == "profile" else
                                "the checks alone decide it"))
@@ -444,7 +452,7 @@ def apply(results: list[ItemResult], catalog: Catalog, answers: AnswerSet | None
         if needed:
             answered += 1
             by_class[item.class_code]["answered"] += 1
-        out.append(combine(r, answer, item.automation))
+        out.append(combine(r, answer))
     coverage: dict[str, Any] = {"answered": answered, "total": total, "expired": expired,
                                 "pending": total - answered, "by_class": dict(by_class)}
     if answers is not None:

@@ -70,6 +70,18 @@ class Catalog:
     def checks_for(self, item_id: str, object_type: str) -> list[Check]:
         return self.by_item.get((item_id, object_type), [])
 
+    def checks_decide(self, item_id: str, object_type: str) -> bool:
+        """Whether the checks alone can decide the item on this object type: the item is `automated` and no
+        check decides only part of it, proves only presence, or rests on a fact gathered on request."""
+        from assess.probes.facts import facts_for
+
+        checks = self.by_item.get((item_id, object_type), [])
+        if not checks or self.items[item_id].automation != "automated":
+            return False
+        facts = facts_for(object_type)
+        return not any(c.partial or c.absent_is_unproven or any(facts[f].optional for f in c.facts if f in facts)
+                       for c in checks)
+
     def object_types_with_checks(self, item_id: str) -> list[str]:
         return sorted({t for (i, t) in self.by_item if i == item_id})
 

@@ -58,11 +58,11 @@ class Pair:
     checks: tuple[str, ...] = ()
 
 
-def _kind(item: Item, source: str) -> str:
+def _kind(catalog: Catalog, item: Item, object_type: str, source: str) -> str:
     if source == "profile":
         return "tailored"
     if source == "checks":
-        return "partial" if item.automation == "partial" else "automated"
+        return "automated" if catalog.checks_decide(item.id, object_type) else "partial"
     return source  # interview | uncovered | convention
 
 
@@ -76,10 +76,12 @@ def scope(catalog: Catalog, profile: Profile, targets: Iterable[Target]) -> dict
     for t in targets:
         for r in evaluate.evaluate_target(catalog, profile, t, {}):
             item = catalog.items[r.item]
-            out[(r.item, t.id)] = Pair(item, t, _kind(item, r.source), tuple(c.check for c in r.checks))
+            out[(r.item, t.id)] = Pair(item, t, _kind(catalog, item, t.type, r.source),
+                                       tuple(c.check for c in r.checks))
     system, rest = evaluate.uncovered(catalog, profile, targets)
     for r in rest:
-        out[(r.item, system.id)] = Pair(catalog.items[r.item], system, _kind(catalog.items[r.item], r.source))
+        out[(r.item, system.id)] = Pair(catalog.items[r.item], system,
+                                        _kind(catalog, catalog.items[r.item], system.type, r.source))
     return out
 
 

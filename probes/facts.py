@@ -132,6 +132,7 @@ class Fact:
     parse: Callable[[Section], Any]
     description: str
     needs_root: bool = False
+    optional: bool = False  # gathered only on the operator's request (e.g. --active); else "skipped"
 
 
 REGISTRY: dict[str, dict[str, Fact]] = {}
@@ -151,12 +152,13 @@ def fact(name: str, command: str, *, object_type: str = "linux", needs_root: boo
     return wrap
 
 
-def declare(name: str, description: str, *, object_type: str) -> None:
-    """Register a fact gathered by a non-shell collector (HTTP/TLS probes): its name and meaning only."""
+def declare(name: str, description: str, *, object_type: str, optional: bool = False) -> None:
+    """Register a fact gathered by a non-shell collector (HTTP/TLS probes): its name and meaning only.
+    `optional` facts are gathered only when the operator asks (state-changing tests)."""
     by_type = REGISTRY.setdefault(object_type, {})
     if name in by_type:
         raise ValueError(f"fact '{name}' for {object_type} is defined twice")
-    by_type[name] = Fact(name, object_type, "", _not_shell, description)
+    by_type[name] = Fact(name, object_type, "", _not_shell, description, optional=optional)
 
 
 def _not_shell(section: Section) -> Any:

@@ -53,4 +53,4 @@ FACTS: dict[str, tuple[str, str]] = {
 }
 
 for _name, (_group, _description) in FACTS.items():
-    declare(_name, _description, object_type=OBJECT_TYPE)
+    declare(_name, _description, object_type=OBJECT_TYPE, optional=_group == "active")

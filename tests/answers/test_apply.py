@@ -109,7 +109,7 @@ def test_partial_item_a_failed_check_cannot_be_answered_away():
 ])
 def test_partial_automation_rule(checks, said, verdict):
     base = ItemResult("L3-CES1-02", "web-1", checks, "from the checks", "checks")
-    r = answers.combine(base, answer("L3-CES1-02", "web-1", said), "partial")
+    r = answers.combine(base, answer("L3-CES1-02", "web-1", said))
     assert r.verdict == verdict
     assert r.source == ("checks" if checks == "error" else "interview")
     assert r.answer["status"] == "applied"
@@ -117,7 +117,7 @@ def test_partial_automation_rule(checks, said, verdict):
 
 def test_collection_error_on_a_partial_item_stays_error():
     base = ItemResult("L3-CES1-02", "web-1", "error", "collection failed: timeout", "collection")
-    r = answers.combine(base, answer("L3-CES1-02", "web-1", "pass"), "partial")
+    r = answers.combine(base, answer("L3-CES1-02", "web-1", "pass"))
     assert (r.verdict, r.source) == ("error", "collection")
     assert "could not be decided" in r.reason
 
@@ -148,3 +148,23 @@ def test_answers_never_replace_a_checks_only_or_tailored_verdict():
     assert warnings == ["answers.yaml:7: the answer for L3-CES1-01 on 'web-1' is not used: the checks alone decide it",
                         "answers.yaml:7: the answer for L3-CES1-03 on 'system' is not used: the profile tailors "
                         "the item out"]
+
+
+def test_an_automated_item_left_open_by_a_check_not_run_takes_an_answer():
+    """8.1.4.1 b on a webapp scanned without --active: the lockout test did not run, the item is 待核查, and the
+    interview answer decides it; the questionnaire lists the pair."""
+    from assess import catalog, questionnaire
+    from assess.model import CheckResult, Target
+    from assess.profile import load as load_profile
+
+    cat = catalog.load()
+    assert cat.items["L3-CES1-02"].automation == "automated"
+    base = ItemResult("L3-CES1-02", "app", "manual", "not run", "checks",
+                      [CheckResult("webapp.auth.lockout", "manual", "--active not given", {}, [], [])])
+    assert answers.needs_answer(base, cat)
+    done = answers.combine(base, answer("L3-CES1-02", "app", "pass"))
+    assert (done.verdict, done.source) == ("pass", "interview")
+    failed = replace(base, verdict="fail", checks=[CheckResult("webapp.auth.lockout", "fail", "no lock", {}, [], [])])
+    assert not answers.needs_answer(failed, cat)
+    pairs = questionnaire.scope(cat, load_profile("level3", cat), [Target(id="app", type="webapp")])
+    assert pairs[("L3-CES1-02", "app")].kind == "partial"
