@@ -91,8 +91,8 @@ EXPECTED = {
         "mysql.expired_accounts": ("pass", "pass"), "mysql.super_accounts": ("fail", "pass"),
         "mysql.test_database": ("fail", "pass"), "mysql.audit": ("fail", "pass"),
         "mysql.log_permissions": ("fail", "pass"), "mysql.tls_required": ("fail", "pass"),
-        "mysql.encryption_at_rest": ("fail", "pass"), "mysql.backup_job": ("fail", "fail"),
-        "mysql.replication": ("fail", "fail"),
+        "mysql.encryption_at_rest": ("fail", "pass"), "mysql.backup_job": ("manual", "manual"),
+        "mysql.replication": ("manual", "manual"),
     },
     "postgresql": {
         "pg.hba_methods": ("fail", "pass"), "pg.password_storage": ("fail", "pass"),
@@ -100,14 +100,14 @@ EXPECTED = {
         "pg.lockout": ("fail", "fail"), "pg.idle_timeout": ("fail", "pass"), "pg.remote_tls": ("fail", "pass"),
         "pg.remote_superuser": ("fail", "pass"), "pg.superusers": ("fail", "pass"),
         "pg.public_schema": ("fail", "pass"), "pg.audit": ("fail", "pass"), "pg.log_line_prefix": ("fail", "pass"),
-        "pg.log_permissions": ("pass", "pass"), "pg.backup_job": ("fail", "fail"), "pg.replication": ("fail", "fail"),
+        "pg.log_permissions": ("pass", "pass"), "pg.backup_job": ("manual", "manual"), "pg.replication": ("manual", "manual"),
     },
     "redis": {
         "redis.auth_required": ("fail", "pass"), "redis.idle_timeout": ("fail", "pass"),
         "redis.tls_only": ("fail", "pass"), "redis.default_password": ("pass", "pass"),
         "redis.default_user": ("fail", "pass"), "redis.dangerous_commands": ("pass", "pass"),
         "redis.exposure": ("fail", "pass"), "redis.logging": ("fail", "pass"), "redis.log_permissions": ("fail", "pass"),
-        "redis.persistence": ("fail", "pass"), "redis.replication": ("fail", "fail"),
+        "redis.persistence": ("fail", "pass"), "redis.replication": ("manual", "manual"),
     },
     "nginx": {
         "nginx.access_log": ("fail", "pass"), "nginx.audit_rules": ("fail", "fail"), "nginx.log_format": ("pass", "pass"),
