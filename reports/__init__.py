@@ -18,7 +18,6 @@ from assess.errors import InputError
 
 FORMATS = ("html", "xlsx", "md", "json", "junit", "oscal")
 LANGS = ("zh", "en")
-DEFAULT_SCAN_FORMATS = ("html", "json")
 _NAMES = {"html": "report{lang}.html", "xlsx": "record{lang}.xlsx", "md": "report{lang}.md",
           "json": "report.json", "junit": "report.junit.xml", "oscal": "report.oscal.json"}
 

@@ -62,7 +62,7 @@ def render_html(ctx: Context) -> bytes:
             doc.get("history"), dict) else []),
         drift=(doc.get("history") or {}).get("drift") if isinstance(doc.get("history"), dict) else None,
         evidence_by_object=_evidence_by_object(ctx), css=_static("report.css"), js=_static("report.js"),
-        version=__version__, verdicts=charts.ORDER, colors=charts.COLORS,
+        version=__version__, verdicts=charts.ORDER,
     )
     return page.encode("utf-8")
 
