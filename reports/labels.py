@@ -9,8 +9,8 @@ VERDICT = {
            "manual": "To be checked", "error": "Undetermined"},
 }
 CHECK_STATUS = {
-    "zh": {"pass": "通过", "fail": "未通过", "na": "不适用", "error": "无法判定"},
-    "en": {"pass": "pass", "fail": "fail", "na": "n/a", "error": "error"},
+    "zh": {"pass": "通过", "fail": "未通过", "na": "不适用", "error": "无法判定", "manual": "未执行"},
+    "en": {"pass": "pass", "fail": "fail", "na": "n/a", "error": "error", "manual": "not run"},
 }
 DISRUPTION = {
     "zh": {"none": "无影响", "reload": "需重新加载配置", "restart": "需重启服务", "reboot": "需重启主机",

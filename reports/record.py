@@ -27,11 +27,13 @@ def _check_sentence(check: dict[str, Any], ctx: Context) -> str:
     status = check["status"]
     if ctx.lang == "zh":
         tail = {"pass": "符合要求", "fail": f"不符合要求（应 {expected}）" if expected else "不符合要求",
-                "na": f"不适用（{check.get('reason', '')}）", "error": f"无法判定（{check.get('reason', '')}）"}[status]
+                "na": f"不适用（{check.get('reason', '')}）", "error": f"无法判定（{check.get('reason', '')}）",
+                "manual": f"未执行，待核查（{check.get('reason', '')}）"}.get(status, status)
         return f"{title}：{seen}，{tail}" if seen and status in ("pass", "fail") else f"{title}：{tail}"
     tail = {"pass": "meets the requirement", "fail": f"does not meet it (expected {expected})" if expected
             else "does not meet the requirement", "na": f"not applicable ({check.get('reason', '')})",
-            "error": f"undetermined ({check.get('reason', '')})"}[status]
+            "error": f"undetermined ({check.get('reason', '')})",
+            "manual": f"not run, to be checked ({check.get('reason', '')})"}.get(status, status)
     return f"{title}: {seen}, {tail}" if seen and status in ("pass", "fail") else f"{title}: {tail}"
 
 

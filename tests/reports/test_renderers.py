@@ -149,3 +149,17 @@ def test_html_shows_warnings_first_and_the_trend_over_runs(run, tmp_path):
 
 def files_page(run) -> str:
     return run[2]["report.html"].read_text(encoding="utf-8")
+
+
+def test_record_of_every_check_status():
+    from assess.reports.context import Context
+    from assess.reports.record import record_text
+
+    doc = {"checks": {"c": {"title": "标题", "title_en": "title"}}}
+    for status in ("pass", "fail", "na", "error", "manual"):
+        row = {"verdict": "manual", "source": "checks", "reason": "r",
+               "checks": [{"check": "c", "status": status, "reason": "why", "observed": {"x": 1}, "expected": ["x ≤ 0"]}]}
+        zh = record_text(row, Context(doc, None, "zh"))
+        en = record_text(row, Context(doc, None, "en"))
+        assert zh.startswith("经核查，标题：") and en.startswith("Examined: title:")
+    assert "未执行" in zh and "not run" in en
