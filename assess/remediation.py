@@ -101,13 +101,18 @@ def _advice(e: Mapping[str, Any], risks: list[Mapping[str, Any]]) -> dict[str, A
             "disruption": None, "objects": list(e["objects"]), "observed": ""}
 
 
+def _short(text: str, limit: int = 160) -> str:
+    """Keep the gap one readable sentence: long observations are cut (the full ones are in the results)."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def _gap_zh(e: Mapping[str, Any], fixes: list[Mapping[str, Any]], reasons: list[str]) -> str:
     n = len(e["objects"])
     head = f"{e['control_point']}（{e['clause']}）{n} 个测评对象{VERDICT_ZH[e['verdict']]}"
     if fixes and fixes[0]["check"]:
         first = fixes[0]
         more = f"等 {len(fixes)} 项检查" if len(fixes) > 1 else ""
-        detail = f"（{first['observed']}）" if first.get("observed") else ""
+        detail = f"（{_short(first['observed'])}）" if first.get("observed") else ""
         return f"{head}：未满足“{first.get('title') or first['check']}”{detail}{more}。"
     return f"{head}：{reasons[0]}。" if reasons and reasons[0] else f"{head}。"
 
@@ -119,6 +124,6 @@ def _gap_en(e: Mapping[str, Any], fixes: list[Mapping[str, Any]], reasons: list[
     if fixes and fixes[0]["check"]:
         first = fixes[0]
         more = f", and {len(fixes) - 1} more check(s)" if len(fixes) > 1 else ""
-        detail = f" ({first['observed']})" if first.get("observed") else ""
+        detail = f" ({_short(first['observed'])})" if first.get("observed") else ""
         return f"{head}: not met: {first.get('title_en') or first['check']}{detail}{more}."
     return f"{head}: {reasons[0]}." if reasons and reasons[0] else f"{head}."
