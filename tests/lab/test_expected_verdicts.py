@@ -16,11 +16,12 @@ import pytest
 import yaml
 
 from assess import catalog as catalog_mod
+from assess.model import CHECK_STATUSES
 
 pytestmark = pytest.mark.lab
 
 EXPECTED = Path(__file__).resolve().parent / "expected.yaml"
-STATUSES = {"pass", "fail", "na", "error"}
+STATUSES = set(CHECK_STATUSES)
 
 
 def expected() -> tuple[list[str], dict[str, dict[str, str]]]:
