@@ -65,6 +65,7 @@ class User:
     name: str
     uid: int
     sudo: bool = False
+    nopasswd: bool = False  # sudo without a password (NOPASSWD)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class NodeSpec:
 
 NODES = (
     NodeSpec("deb-hardened", "debian-hardened"),
-    NodeSpec("deb-weak", "debian-weak"),
+    NodeSpec("deb-weak", "debian-weak", users=(User("robot", 1003, sudo=True, nopasswd=True),)),
     NodeSpec("rhel8", "rhel8-hardened"),
     NodeSpec("centos7", "centos7-weak"),
     NodeSpec("bastion", "bastion"),
@@ -282,7 +283,7 @@ class Lab:
             if user.sudo:
                 (etc / "sudoers.d").mkdir(exist_ok=True)
                 rule = etc / "sudoers.d" / f"lab-{user.name}"
-                rule.write_text(f"{user.name} ALL=(ALL:ALL) ALL\n")
+                rule.write_text(f"{user.name} ALL=(ALL:ALL) {'NOPASSWD: ' if user.nopasswd else ''}ALL\n")
                 rule.chmod(0o440)
 
     @staticmethod

@@ -230,3 +230,9 @@ def test_ssh_agent_and_encrypted_key(lab, tmp_path, monkeypatch):
     finally:
         agent.terminate()
         agent.wait()
+
+
+def test_sudo_without_password_needs_none(lab):
+    ev = run(lab, "deb-weak", user="robot", become="sudo")  # NOPASSWD: the shell starts at once
+    assert ev.error is None, ev.error
+    assert ev.facts["collector"].value["uid"] == 0 and ev.facts["collector"].value["hostname"] == "deb-weak"
