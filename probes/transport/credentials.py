@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import paramiko
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+
+if TYPE_CHECKING:  # paramiko is imported where a key is loaded: inventories without keys skip its ~0.1 s
+    import paramiko
 
 
 class CredentialError(Exception):
@@ -41,6 +44,8 @@ def private_key(path: str, passphrase_env: str | None = None) -> paramiko.PKey:
 
 
 def _load(path: Path, passphrase: str | None) -> paramiko.PKey:
+    import paramiko
+
     try:
         data = path.read_bytes()
     except FileNotFoundError:
