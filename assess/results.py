@@ -34,9 +34,10 @@ def safe_name(object_id: str) -> str:
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically: a temporary file in the same directory, fsync, rename."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: the C encoder, ~10x faster
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=False)
+            fh.write(text)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
