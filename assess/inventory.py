@@ -38,7 +38,7 @@ from assess.probes.http import target as http_target
 from assess.probes.transport import credentials
 from assess.results import safe_name
 from assess.schema import Field, Problems, check_mapping
-from assess.yamlio import Node, load_text, plain
+from assess.yamlio import Node, load_text, plain, read_text
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -128,16 +128,7 @@ def load(path: Path, ssh_config: Path | None | bool = True) -> list[Target]:
     `ssh_config`: True reads ~/.ssh/config when it exists, False reads none, a path reads that file
     (an assess inventory can also say `ssh_config: PATH` or `ssh_config: false`).
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected an inventory file", str(path)) from None
-    except PermissionError:
-        raise InputError("permission denied", str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", str(path)) from None
+    text = read_text(path, "an inventory file")
     f = str(path)
     base = path.resolve().parent
     interview = True

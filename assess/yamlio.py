@@ -92,20 +92,24 @@ def load_text(text: str, name: str) -> Any:
         loader.dispose()
 
 
-def load_file(path: str | Path) -> Any:
-    """Read and parse one YAML file; unreadable files become InputError."""
+def read_text(path: str | Path, expected: str = "a YAML file") -> str:
+    """A UTF-8 text file's content; a missing, unreadable or binary file becomes one InputError."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("no such file", str(path)) from None
     except IsADirectoryError:
-        raise InputError("is a directory, expected a YAML file", str(path)) from None
+        raise InputError(f"is a directory, expected {expected}", str(path)) from None
     except PermissionError:
         raise InputError("permission denied", str(path)) from None
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", str(path)) from None
-    return load_text(text, str(path))
+
+
+def load_file(path: str | Path) -> Any:
+    """Read and parse one YAML file; unreadable files become InputError."""
+    return load_text(read_text(path), str(path))
 
 
 def plain(x: Any) -> Any:
