@@ -144,7 +144,11 @@ def test_object_tags_context_and_level(cat):
     objects = [{"id": "web", "type": "linux", "tags": ["internet-facing"]}, {"id": "db", "type": "linux", "tags": []}]
     rows = [("L3-CES1-21", "web", "fail", []), ("L3-CES1-21", "db", "fail", [])]
     found = {(f["rule"], f["object"]) for f in highrisk.evaluate(vuln, _doc(objects, rows), 3, {})}
-    assert found == {("HR-CES-vuln-internet", "web"), ("HR-CES-vuln-internal", "db")}
+    # pending security updates: a case on the Internet; inside, not without a vulnerability shown exploitable
+    assert found == {("HR-CES-vuln-internet", "web")}
+    exposed = [("L3-CES1-21", "db", "partial", [{"check": "redis.exposure", "status": "fail"}])]
+    found = {(f["rule"], f["object"]) for f in highrisk.evaluate(vuln, _doc(objects, exposed), 3, {})}
+    assert found == {("HR-CES-vuln-internal", "db")}
     capacity = _rules(cat, "HR-CNS-device-capacity")
     dev = _doc([{"id": "sw", "type": "network-device"}], [("L3-CNS1-01", "sw", "fail", [])])
     assert highrisk.evaluate(capacity, dev, 3, {}) == []
