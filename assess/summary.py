@@ -51,6 +51,13 @@ def render_text(doc: dict[str, Any]) -> str:
         for g in gaps:
             lines.append(f"  {g['item']} {g['clause']:<10} w{g['weight']:.1f} {VERDICT_ZH[g['verdict']]}"
                          f"  {g['control_point']}  [{', '.join(g['objects'])}]  {g['reason']}")
+    risks = [f for f in doc.get("highrisk") or [] if f.get("status") == "triggered"]
+    if risks:
+        lines.append("")
+        lines.append("重大风险隐患 / high-risk cases:")
+        for f in sorted(risks, key=lambda f: (not f.get("major"), f["rule"], f["object"])):
+            label = "重大风险隐患" if f.get("major") else "高风险"
+            lines.append(f"  {label}  {f['title']}  [{f['object']}]  ({f['rule']})")
     c = doc["conclusion"]
     lines.append("")
     if c.get("template") == "2021":

@@ -22,3 +22,16 @@ def test_2021_conclusion_line_has_the_score_not_a_rate():
     text = summary.render_text(doc)
     assert "(2021 template, self-assessment): 差  综合得分 42.5 (indicative); 高风险 veto" in text
     assert "符合率" not in text
+
+
+def test_summary_lists_triggered_risks_major_first():
+    from assess import summary
+
+    doc = {"results": [], "conclusion": {"template": "2025", "conclusion_zh": "基本符合", "conformance_rate": 0.95,
+                                         "items_counted": 1, "items_pending": 0, "items_total": 1},
+           "highrisk": [{"rule": "HR-B", "title": "高", "object": "h", "status": "triggered", "major": False},
+                        {"rule": "HR-A", "title": "重大", "object": "h", "status": "triggered", "major": True},
+                        {"rule": "HR-C", "title": "补偿", "object": "h", "status": "compensated", "major": True}]}
+    text = summary.render_text(doc)
+    assert text.index("重大风险隐患  重大") < text.index("高风险  高")
+    assert "补偿" not in text
