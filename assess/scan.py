@@ -223,6 +223,14 @@ def build_document(catalog: Catalog, profile: Profile, targets: list[Target], ru
     return doc
 
 
+def judge_run(catalog: Catalog, profile: Profile, targets: list[Target], run_id: str, started: str,
+              evidence: dict[str, ObjectEvidence], inputs: Inputs) -> dict[str, Any]:
+    """The results document of collected evidence: evaluate, apply answers and waivers, conclude."""
+    item_results, system = evaluate_all(catalog, profile, targets, evidence)
+    item_results, sections = apply_inputs(catalog, item_results, inputs)
+    return build_document(catalog, profile, targets, run_id, started, evidence, item_results, system, sections)
+
+
 def _fix(check: Check) -> dict[str, Any]:
     """A failed check's remediation as the results document carries it."""
     fix = check.remediation
@@ -262,9 +270,7 @@ def run(catalog: Catalog, profile: Profile, targets: list[Target], out: Path, co
             ssh.close()
     if hooks.evidence:
         hooks.evidence(evidence, run_dir)
-    item_results, system = evaluate_all(catalog, profile, targets, evidence)
-    item_results, sections = apply_inputs(catalog, item_results, inputs)
-    doc = build_document(catalog, profile, targets, run_id, started, evidence, item_results, system, sections)
+    doc = judge_run(catalog, profile, targets, run_id, started, evidence, inputs)
     doc["run"]["seconds"] = round(time.monotonic() - t0, 3)
     if hooks.document:
         hooks.document(doc)
@@ -308,9 +314,7 @@ def _write_interrupted(catalog: Catalog, profile: Profile, targets: list[Target]
     for t in targets:
         if t.id not in marked and t.connection.get("transport"):
             marked[t.id] = ObjectEvidence(t.id, started, now(), error=reason)
-    item_results, system = evaluate_all(catalog, profile, targets, marked)
-    item_results, sections = apply_inputs(catalog, item_results, inputs)
-    doc = build_document(catalog, profile, targets, run_id, started, marked, item_results, system, sections)
+    doc = judge_run(catalog, profile, targets, run_id, started, marked, inputs)
     doc["run"]["interrupted"] = True
     for entry in doc["objects"]:
         if entry.get("error") == reason:

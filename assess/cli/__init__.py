@@ -54,3 +54,7 @@ from assess.cli import history as _history  # noqa: E402
 main.add_command(_history.history_cmd)
 main.add_command(_history.diff_cmd)
 main.add_command(_history.schedule_cmd)
+
+from assess.cli import collector as _collector  # noqa: E402
+
+main.add_command(_collector.collector)

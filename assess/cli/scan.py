@@ -97,6 +97,15 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
         click.echo(f"assess: finish the run with: assess scan --resume {stop.run_dir}", err=True)
         sys.exit(130)
     bar.close()
+    show_outcome(outcome, formats, lang, quiet)
+    if fail_on and judgement.exceeds(outcome.document, fail_on):
+        sys.exit(1)
+    if outcome.collection_errors:
+        sys.exit(3)
+
+
+def show_outcome(outcome: scan_mod.ScanOutcome, formats: list[str], lang: str, quiet: bool) -> None:
+    """What a finished run prints: warnings, the summary, results and report paths, collection failures."""
     for warning in outcome.document["run"].get("warnings", []):
         click.echo(f"assess: warning: {warning}", err=True)
     if not quiet:
@@ -111,7 +120,3 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
         click.echo(f"collection failed on {len(outcome.collection_errors)} object(s):", err=True)
         for oid, reason in sorted(outcome.collection_errors.items()):
             click.echo(f"  {oid}: {reason}", err=True)
-    if fail_on and judgement.exceeds(outcome.document, fail_on):
-        sys.exit(1)
-    if outcome.collection_errors:
-        sys.exit(3)

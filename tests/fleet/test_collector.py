@@ -1,0 +1,243 @@
+"""`assess collector emit` → the script run with sh on this machine → `assess collector ingest`.
+
+The ingested run must judge this machine exactly as a direct `assess scan` does; cut-off outputs, outputs of
+a collector emitted for other controls, duplicate hosts and files that are not outputs are each tested.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assess import catalog as catalog_mod
+from assess import profile as profile_mod
+from assess import replay
+from assess.cli import main
+from tests.conftest import FIXTURES
+
+
+def invoke(*args: str):
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output + result.stderr, result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def run_script(script: Path, out: Path) -> None:
+    with open(out, "wb") as fh:
+        subprocess.run(["sh", str(script)], stdout=fh, stderr=subprocess.PIPE, timeout=60, check=True)
+
+
+def ingest(out_dir: Path, *args: str) -> tuple[object, dict, Path]:
+    result = invoke("collector", "ingest", "--out", str(out_dir), "-q", "--format", "json", *args)
+    assert result.exit_code in (0, 3), result.stderr
+    (run_dir,) = out_dir.iterdir()
+    return result, json.loads((run_dir / "results.json").read_text(encoding="utf-8")), run_dir
+
+
+def linux_object(doc: dict) -> dict:
+    (obj,) = [o for o in doc["objects"] if o["type"] == "linux"]
+    return obj
+
+
+def judged(doc: dict) -> dict[tuple[str, str], tuple[str, tuple]]:
+    """Verdict and check statuses per (item, object), the Linux object under the name 'linux'."""
+    host = linux_object(doc)["id"]
+    return {(r["item"], "linux" if r["object"] == host else r["object"]):
+            (r["verdict"], tuple((c["check"], c["status"]) for c in r["checks"])) for r in doc["results"]}
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory) -> dict:
+    """One emitted script, its output on this machine, the ingested run and a direct scan."""
+    tmp = tmp_path_factory.mktemp("fleet")
+    script = tmp / "collect.sh"
+    emitted = invoke("collector", "emit", "-o", str(script))
+    assert emitted.exit_code == 0, emitted.stderr
+    output = tmp / "this-host.assess.out"
+    run_script(script, output)
+    _result, doc, run_dir = ingest(tmp / "ingested", str(output))
+    scanned = invoke("scan", "--out", str(tmp / "scanned"), "-q", "--format", "json", "--no-history")
+    assert scanned.exit_code in (0, 3), scanned.stderr
+    direct = json.loads(next((tmp / "scanned").glob("*/results.json")).read_text(encoding="utf-8"))
+    return {"tmp": tmp, "script": script, "output": output, "doc": doc, "run_dir": run_dir, "direct": direct,
+            "emit_stdout": emitted.output}
+
+
+def test_emitted_script_says_what_it_is(fleet):
+    text = fleet["script"].read_text(encoding="utf-8")
+    cat = catalog_mod.load()
+    head = text.split("\nB='", 1)[0]
+    assert head.startswith("#!/bin/sh\n# assess ")
+    assert f"sha256 {cat.sha256}" in head and "# profile: level3" in head
+    assert 'sh collect.sh > "$(hostname).assess.out"' in head and "Read-only" in head
+    assert re.search(r"^B='@@ASSESS-[0-9a-f]{16}'$", text, re.M)
+    assert "collector" in head.split("# facts (", 1)[1]
+    assert "sh collect.sh" in fleet["emit_stdout"]
+    output = fleet["output"].read_text(encoding="utf-8")
+    token = re.search(r"^B='(.*)'$", text, re.M).group(1)
+    assert output.startswith(f"{token} ASSESS-OUTPUT 1\n")
+    assert re.search(f"^{token} META started \\d{{4}}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$", output, re.M)
+    assert f"\n{token} DONE\n" in output
+
+
+def test_emitted_script_is_posix_sh():
+    result = invoke("collector", "emit", "-o", "-")
+    assert result.exit_code == 0
+    check = subprocess.run(["sh", "-n"], input=result.output.encode(), capture_output=True, check=False)
+    assert check.returncode == 0, check.stderr
+
+
+def test_ingest_judges_like_a_direct_scan(fleet):
+    doc, direct = fleet["doc"], fleet["direct"]
+    assert judged(doc) == judged(direct)
+    assert doc["conclusion"]["conclusion_en"] == direct["conclusion"]["conclusion_en"]
+    assert not doc["run"].get("warnings")
+
+
+def test_ingested_object_records_its_file_and_evidence(fleet):
+    import hashlib
+    import socket
+
+    obj = linux_object(fleet["doc"])
+    assert obj["id"] == socket.gethostname()
+    c = obj["collector"]
+    assert c["transport"] == "ingest" and c["complete"] is True
+    assert c["file"] == str(fleet["output"].resolve())
+    assert c["sha256"] == hashlib.sha256(fleet["output"].read_bytes()).hexdigest()
+    evidence = json.loads((fleet["run_dir"] / obj["evidence"]).read_text(encoding="utf-8"))
+    ids = {raw["id"] for raw in evidence["raw"].values()}
+    cited = {e for r in fleet["doc"]["results"] for ch in r["checks"] for e in ch["evidence"]}
+    assert cited and cited <= ids
+    assert evidence["raw"] and not any("@@ASSESS-" in raw["output"] for raw in evidence["raw"].values())
+
+
+def test_ingested_run_replays(fleet):
+    cat = catalog_mod.load()
+    again = replay.replay(fleet["run_dir"], cat, profile_mod.load("level3", cat))
+    assert judged(again) == judged(fleet["doc"])
+
+
+def test_cut_off_output_gives_errors_with_the_reason(fleet, tmp_path):
+    text = fleet["output"].read_text(encoding="utf-8")
+    token = text.split(" ", 1)[0]
+    ends = [m.end() for m in re.finditer(f"^{token} END .*$", text, re.M)]
+    cut = tmp_path / "cut.out"
+    cut.write_text(text[:ends[len(ends) // 2] + 40], encoding="utf-8")  # a few bytes into the next section
+    _result, doc, run_dir = ingest(tmp_path / "run", str(cut))
+    obj = linux_object(doc)
+    assert obj["collector"]["complete"] is False and obj["reachable"] is True
+    facts = json.loads((run_dir / obj["evidence"]).read_text(encoding="utf-8"))["facts"]
+    lost = {n: f for n, f in facts.items() if f["status"] == "error" and "ends after section" in f["reason"]}
+    assert len(lost) >= len(facts) // 3
+    assert all("cut.out" in f["reason"] and "no output:" in f["reason"] for f in lost.values())
+    assert facts["collector"]["status"] == "ok"
+    errored = [c for r in doc["results"] for c in r["checks"] if c["status"] == "error"]
+    assert errored and any("ends after section" in c["reason"] for c in errored)
+
+
+def test_output_cut_before_any_section_is_a_collection_failure(fleet, tmp_path):
+    text = fleet["output"].read_text(encoding="utf-8")
+    head = tmp_path / "head.out"
+    head.write_text(text[:text.index(" BEGIN ")].rsplit("\n", 1)[0] + "\n", encoding="utf-8")
+    result, doc, _run_dir = ingest(tmp_path / "run", str(head))
+    assert result.exit_code == 3
+    obj = linux_object(doc)
+    assert obj["reachable"] is False and "before its first section" in obj["error"]
+    assert "collection failed on 1 object" in result.stderr
+
+
+def test_output_of_a_collector_for_other_controls_warns(fleet, tmp_path):
+    script = tmp_path / "mini.sh"
+    assert invoke("collector", "emit", "--controls", str(FIXTURES / "controls-mini"), "-o", str(script)).exit_code == 0
+    output = tmp_path / "mini.out"
+    run_script(script, output)
+    result, doc, run_dir = ingest(tmp_path / "run", str(output))
+    (warning,) = doc["run"]["warnings"]
+    mini = catalog_mod.load(FIXTURES / "controls-mini")
+    assert f"sha256 {mini.sha256}" in warning and "mini.out" in warning
+    assert warning in result.stderr
+    facts = json.loads((run_dir / linux_object(doc)["evidence"]).read_text(encoding="utf-8"))["facts"]
+    assert facts["collector"]["status"] == "ok"
+    assert any("was emitted without this fact" in f["reason"] for f in facts.values() if f["status"] == "error")
+
+
+def test_tags_apply_to_every_ingested_host(fleet, tmp_path):
+    _result, doc, _ = ingest(tmp_path / "run", str(fleet["output"]), "--inventory-tags", "internet-facing,dmz",
+                             "--inventory-tags", "prod")
+    assert linux_object(doc)["tags"] == ["internet-facing", "dmz", "prod"]
+
+
+def test_odd_host_name_becomes_a_safe_id(fleet, tmp_path):
+    text = fleet["output"].read_text(encoding="utf-8")
+    token = text.split(" ", 1)[0]
+    renamed = re.sub(f"^({token} C hostname\n).*$", r"\1web 01/prod!", text, count=1, flags=re.M)
+    odd = tmp_path / "odd.out"
+    odd.write_text(renamed, encoding="utf-8")
+    _result, doc, run_dir = ingest(tmp_path / "run", str(odd))
+    obj = linux_object(doc)
+    assert obj["id"] == "web-01-prod" and obj["name"] == "web 01/prod!"
+    assert (run_dir / "evidence" / "web-01-prod.json").is_file()
+
+
+def test_host_name_from_uname_when_hostname_is_not_installed(fleet, tmp_path):
+    text = fleet["output"].read_text(encoding="utf-8")
+    token = text.split(" ", 1)[0]
+    without = re.sub(f"^{token} C hostname\n.*\n{token} RC 0$", f"{token} X hostname", text, count=1, flags=re.M)
+    assert without != text
+    out = tmp_path / "nohostname.out"
+    out.write_text(without, encoding="utf-8")
+    _result, doc, _ = ingest(tmp_path / "run", str(out))
+    host = re.search(f"^{token} META host (.*)$", text, re.M).group(1)
+    assert linux_object(doc)["id"] == host
+
+def test_crlf_output_is_read(fleet, tmp_path):
+    crlf = tmp_path / "crlf.out"
+    crlf.write_bytes(fleet["output"].read_bytes().replace(b"\n", b"\r\n"))
+    _result, doc, _ = ingest(tmp_path / "run", str(crlf))
+    assert judged(doc) == judged(fleet["doc"])
+
+
+def one_line_error(result, *words: str) -> None:
+    assert result.exit_code == 2, result.output + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("assess: error: "), result.stderr
+    for w in words:
+        assert w in lines[0]
+
+
+def test_duplicate_hosts_are_refused_naming_both_files(fleet, tmp_path):
+    copy = tmp_path / "copy.out"
+    copy.write_bytes(fleet["output"].read_bytes())
+    result = invoke("collector", "ingest", "--out", str(tmp_path / "run"), str(fleet["output"]), str(copy))
+    one_line_error(result, "appears in two outputs", str(fleet["output"]), str(copy))
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, ("no such file",)),
+    (b"", ("empty file",)),
+    (b"\n \n", ("empty file",)),
+    (b"PLAY [all] ****\nok: [web01]\n", ("not an assess collector output",)),
+    (b"@@ASSESS-0123456789abcdef ASSESS-OUTPUT 9\n", ("format '9'",)),
+    ("dir", ("is a directory",)),
+])
+def test_files_that_are_not_outputs_are_one_line_and_exit_2(tmp_path, content, words):
+    path = tmp_path / "host.out"
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    result = invoke("collector", "ingest", "--out", str(tmp_path / "run"), str(path))
+    one_line_error(result, str(path), *words)
+    assert not (tmp_path / "run").exists()
+
+
+def test_emit_to_an_unwritable_place_is_one_line(tmp_path):
+    result = invoke("collector", "emit", "-o", str(tmp_path / "no" / "such" / "dir" / "collect.sh"))
+    one_line_error(result, "cannot write")
