@@ -74,10 +74,18 @@ def exceeds(document: dict[str, Any], level: str) -> bool:
 
     major-risk: a triggered 重大风险隐患; high-risk: any triggered high-risk case (major ones included);
     fail: that, or any 不符合 result; partial: that, or any 部分符合 result.
+    An approved, unexpired waiver takes its results out of the gate (as InSpec does), and a case that only
+    waived results trigger: the exception was accepted. The predicted conclusion still counts them.
     """
     if level not in FAIL_ON:
         raise InputError(f"unknown --fail-on level '{level}' (known: {', '.join(FAIL_ON)})")
-    triggered = [f for f in document.get("highrisk") or [] if f.get("status") == "triggered"]
+    waived = {(r["item"], r["object"]) for r in document["results"] if r.get("waived")}
+    fed: dict[tuple[str, str], set[tuple[str, str]]] = {}  # (check, object) → the (item, object) it feeds
+    for r in document["results"]:
+        for c in r.get("checks") or []:
+            fed.setdefault((c["check"], r["object"]), set()).add((r["item"], r["object"]))
+    triggered = [f for f in document.get("highrisk") or [] if f.get("status") == "triggered"
+                 and not _only_waived(f, waived, fed)]
     if any(f.get("major") for f in triggered):
         return True
     if level == "major-risk":
@@ -85,4 +93,17 @@ def exceeds(document: dict[str, Any], level: str) -> bool:
     if triggered:
         return True
     verdicts = {"high-risk": (), "fail": ("fail",), "partial": ("fail", "partial")}[level]
-    return any(r["verdict"] in verdicts for r in document["results"])
+    return any(r["verdict"] in verdicts and not r.get("waived") for r in document["results"])
+
+
+def _only_waived(finding: dict[str, Any], waived: set[tuple[str, str]],
+                 fed: dict[tuple[str, str], set[tuple[str, str]]]) -> bool:
+    """Whether every result that triggered a high-risk case sits on a waived item × object (a check result
+    through the items it feeds on that object)."""
+    pairs: set[tuple[str, str]] = set()
+    for r in finding.get("triggered_by") or []:
+        if r.get("item"):
+            pairs.add((r["item"], r["object"]))
+        elif r.get("check"):
+            pairs |= fed.get((r["check"], r["object"]), {("", r["object"])})
+    return bool(pairs) and pairs <= waived
