@@ -22,11 +22,13 @@ import re
 import shlex
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import assess
 from assess import inventory, plan, results
+from assess.answers import store_attachments
 from assess.catalog import Catalog
 from assess.collect import ObjectEvidence, now, parse_sections
 from assess.errors import InputError
@@ -231,21 +233,26 @@ def load(paths: list[Path], catalog: Catalog, profile: Profile, tags: list[str])
 
 
 def ingest(paths: list[Path], catalog: Catalog, profile: Profile, out_dir: Path,
-           tags: list[str] | None = None) -> ScanOutcome:
-    """A run from collector outputs: evidence per host, evaluated and written as `assess scan` writes it."""
+           tags: list[str] | None = None, inputs_for: Callable[[list[Target]], Inputs] | None = None
+           ) -> ScanOutcome:
+    """A run from collector outputs: evidence per host, evaluated and written as `assess scan` writes it.
+    `inputs_for` gives the interview answers and waivers once the objects are known."""
     if not paths:
         raise InputError("no collector output given")
     t0 = time.monotonic()
     started = now()
     objects = load(paths, catalog, profile, list(tags or []))
+    targets = [got.target for got in objects] + inventory.interview_objects()
+    inputs = inputs_for(targets) if inputs_for else Inputs()
     run_id = results.new_run_id()
     run_dir = results.create_run_dir(out_dir, run_id)
     evidence: dict[str, ObjectEvidence] = {}
     for got in objects:
         evidence[got.target.id] = got.evidence
         results.write_json(run_dir / "evidence" / f"{got.target.id}.json", got.evidence.as_dict())
-    targets = [got.target for got in objects] + inventory.interview_objects()
-    doc = judge_run(catalog, profile, targets, run_id, started, evidence, Inputs())
+    if inputs.answers:
+        store_attachments(inputs.answers, run_dir)
+    doc = judge_run(catalog, profile, targets, run_id, started, evidence, inputs)
     doc["run"]["warnings"] = doc["run"].get("warnings", []) + [w for got in objects for w in got.warnings]
     doc["run"]["ingest"] = {"files": len(objects)}
     doc["run"]["seconds"] = round(time.monotonic() - t0, 3)

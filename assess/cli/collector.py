@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from assess import catalog as catalog_mod
-from assess import fleet, reports
+from assess import fleet, judgement, reports
 from assess import profile as profile_mod
-from assess.cli.scan import show_outcome
+from assess.cli.scan import load_inputs, show_outcome
 from assess.errors import InputError
 
 _profile = click.option("--profile", "profile_name", default="level3", show_default=True,
@@ -58,14 +58,24 @@ def emit(profile_name: str, controls_dir: Path | None, output: str) -> None:
               help="Reports written into the run directory (html, xlsx, md, json, junit, oscal).")
 @click.option("--lang", type=click.Choice(reports.LANGS), default="zh", show_default=True, help="Report language.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary table.")
+@click.option("--answers", "answers_path", type=click.Path(path_type=Path), metavar="FILE",
+              help="Interview answers (.yaml or .xlsx), as for assess scan.")
+@click.option("--waivers", "waivers_path", type=click.Path(path_type=Path), metavar="FILE",
+              help="Approved exceptions (YAML), as for assess scan.")
+@click.option("--fail-on", type=click.Choice(judgement.FAIL_ON), default=None,
+              help="Exit 1 on a finding at or above this level, as for assess scan.")
 def ingest(files: tuple[Path, ...], profile_name: str, controls_dir: Path | None, out_dir: Path,
-           tags: tuple[str, ...], report_formats: str, lang: str, quiet: bool) -> None:
+           tags: tuple[str, ...], report_formats: str, lang: str, quiet: bool, answers_path: Path | None,
+           waivers_path: Path | None, fail_on: str | None) -> None:
     """Evaluate collector outputs (one per host) as one run, like `assess scan`."""
     formats = [f for f in reports.parse_formats(report_formats) if f != "json"]
     cat = catalog_mod.load(controls_dir)
     prof = profile_mod.load(profile_name, cat)
     tag_list = [t.strip() for group in tags for t in group.split(",") if t.strip()]
-    outcome = fleet.ingest(list(files), cat, prof, out_dir, tag_list)
+    outcome = fleet.ingest(list(files), cat, prof, out_dir, tag_list,
+                           lambda targets: load_inputs(cat, prof, targets, answers_path, waivers_path))
     show_outcome(outcome, formats, lang, quiet)
+    if fail_on and judgement.exceeds(outcome.document, fail_on):
+        sys.exit(1)
     if outcome.collection_errors:
         sys.exit(3)

@@ -66,13 +66,7 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
     collection = scan_mod.Collection(trust_on_first_use, resume_dir, {
         "inventory": str(inventory_path.resolve()) if inventory_path else None, "profile": profile_name,
         "controls": str(controls_dir.resolve()) if controls_dir else None}, active=active)
-    inputs = scan_mod.Inputs(today=date.today())
-    if answers_path or waivers_path:
-        pairs = questionnaire.scope(cat, prof, targets)
-        if answers_path:
-            inputs.answers = answers.load(answers_path, cat, pairs, inputs.today)
-        if waivers_path:
-            inputs.waivers = waivers.load(waivers_path, cat, pairs, inputs.today)
+    inputs = load_inputs(cat, prof, targets, answers_path, waivers_path)
     show = not quiet and sys.stderr.isatty() or os.environ.get("ASSESS_PROGRESS") == "1"
     finished = {p.stem for p in (resume_dir / "evidence").glob("*.json")} if resume_dir else set()
     total = sum(1 for t in targets if t.connection.get("transport") in ("local", "ssh", "http")
@@ -102,6 +96,19 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
         sys.exit(1)
     if outcome.collection_errors:
         sys.exit(3)
+
+
+def load_inputs(cat: catalog_mod.Catalog, prof: profile_mod.Profile, targets: list, answers_path: Path | None,
+                waivers_path: Path | None) -> scan_mod.Inputs:
+    """Interview answers and waivers for these objects, validated against them (file:line errors, exit 2)."""
+    inputs = scan_mod.Inputs(today=date.today())
+    if answers_path or waivers_path:
+        pairs = questionnaire.scope(cat, prof, targets)
+        if answers_path:
+            inputs.answers = answers.load(answers_path, cat, pairs, inputs.today)
+        if waivers_path:
+            inputs.waivers = waivers.load(waivers_path, cat, pairs, inputs.today)
+    return inputs
 
 
 def show_outcome(outcome: scan_mod.ScanOutcome, formats: list[str], lang: str, quiet: bool) -> None:

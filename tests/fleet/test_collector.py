@@ -241,3 +241,25 @@ def test_files_that_are_not_outputs_are_one_line_and_exit_2(tmp_path, content, w
 def test_emit_to_an_unwritable_place_is_one_line(tmp_path):
     result = invoke("collector", "emit", "-o", str(tmp_path / "no" / "such" / "dir" / "collect.sh"))
     one_line_error(result, "cannot write")
+
+
+def test_ingest_takes_answers_waivers_and_the_fail_on_gate(fleet, tmp_path):
+    host = linux_object(fleet["doc"])["id"]
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(
+        "answers:\n"
+        "  - {item: L3-PES1-01, object: site, answer: pass, explanation: 机房位于具备防震防风防雨能力的建筑内,\n"
+        "     respondent: 张工, answered_at: 2026-11-01}\n", encoding="utf-8")
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n"
+        f"  - {{id: W-1, item: L3-CES1-21, objects: [{host}], justification: 补丁窗口在下月,\n"
+        "     approver: 李经理, expires: 2099-01-01}\n", encoding="utf-8")
+    result, doc, _ = ingest(tmp_path / "run", str(fleet["output"]), "--answers", str(answers),
+                            "--waivers", str(waivers))
+    rows = {(r["item"], r["object"]): r for r in doc["results"]}
+    assert rows[("L3-PES1-01", "site")]["verdict"] == "pass"
+    assert rows[("L3-CES1-21", host)].get("waived")
+    gate = invoke("collector", "ingest", "--out", str(tmp_path / "gate"), "-q", "--format", "json",
+                  "--fail-on", "fail", str(fleet["output"]))
+    assert gate.exit_code == 1
