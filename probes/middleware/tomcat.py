@@ -106,6 +106,23 @@ def _tls(connector: ET.Element) -> bool:
     return a.get("SSLEnabled", "").lower() == "true" or any(_local(c.tag) == "SSLHostConfig" for c in connector)
 
 
+def _ajp_open_without_secret(a: Mapping[str, str]) -> bool:
+    """An AJP connector that other hosts can reach without a secret (Ghostcat, CVE-2020-1938).
+
+    Since 7.0.100 / 8.5.51 / 9.0.31 an AJP connector without `address` listens on the loopback address only
+    and requires a secret unless `secretRequired="false"`; before, it listened on every address and took no
+    secret. `secretRequired` exists only in the fixed versions, so a connector naming it follows the new
+    defaults; one naming neither it nor a secret is read as the old default (open on every address)."""
+    has_secret = bool(a.get("secret") or a.get("requiredSecret"))
+    required = a.get("secretRequired")
+    address = a.get("address", "")
+    if required is None:
+        return not has_secret and not (address and is_loopback(address))
+    if required.lower() != "false":
+        return False
+    return bool(address) and not is_loopback(address)
+
+
 def summarise_server(root: ET.Element) -> dict[str, Any]:
     """What the checks read from server.xml (comments are not configuration: a commented-out LockOutRealm
     counts as absent)."""
@@ -120,7 +137,7 @@ def summarise_server(root: ET.Element) -> dict[str, Any]:
         connectors.append(entry)
         label = f"{a.get('port', '?')} {protocol}"
         if "AJP" in protocol.upper():
-            if a.get("secretRequired", "true").lower() == "false" and not is_loopback(a.get("address", "") or "x"):
+            if _ajp_open_without_secret(a):
                 ajp_open.append(label)
         elif entry["tls"]:
             tls.append(label)

@@ -164,9 +164,16 @@ def test_tomcat_manager_restriction_and_ajp():
               "<Context><Manager sessionAttributeValueClassNameFilter=\"x\"/></Context>")
     assert apps["managers_unrestricted"] == ["manager"]
     assert judge("tomcat.manager_restricted", tomcat_apps=apps) == "fail"
-    server = mw("tomcat_server", '@@F /t/conf/server.xml\n<Server><Service><Connector port="8009" '
-                'protocol="AJP/1.3" secretRequired="false"/></Service></Server>')
-    assert judge("tomcat.ajp_secret", tomcat_server=server) == "fail"
+    def ajp(attrs: str) -> dict:
+        return mw("tomcat_server", f'@@F /t/conf/server.xml\n<Server><Service><Connector port="8009" '
+                  f'protocol="AJP/1.3" {attrs}/></Service></Server>')
+    # Tomcat >= 9.0.31 / 8.5.51 / 7.0.100: no address means loopback only, so no Ghostcat from other hosts
+    assert judge("tomcat.ajp_secret", tomcat_server=ajp('secretRequired="false"')) == "pass"
+    assert judge("tomcat.ajp_secret", tomcat_server=ajp('secret="[redacted]"')) == "pass"
+    assert judge("tomcat.ajp_secret", tomcat_server=ajp('address="0.0.0.0" secretRequired="false"')) == "fail"
+    # the pre-fix default connector: every address, no secret (the Ghostcat case itself)
+    assert judge("tomcat.ajp_secret", tomcat_server=ajp('redirectPort="8443"')) == "fail"
+    assert judge("tomcat.ajp_secret", tomcat_server=ajp('address="127.0.0.1" redirectPort="8443"')) == "pass"
 
 
 def test_missing_client_and_failed_query_are_unavailable():
