@@ -152,6 +152,11 @@ def sshd(section: Section) -> dict[str, Any]:
     out["match"] = parsed.matches
     out["match_unknown"] = not main.ok
     out.update(derived(settings, version, plain.get("v1hostkey") == "yes"))
+    # a Match block (from the files: `sshd -T` shows no Match) can relax AuthenticationMethods for some
+    # users or source addresses: the second factor is then not required of everyone
+    out["mfa_match_exceptions"] = single_factor_matches(parsed.matches)
+    if out["mfa_match_exceptions"]:
+        out["mfa_methods_required"] = False
     return out
 
 
@@ -308,11 +313,22 @@ def crypto_policy_options(files: dict[str, FileRead]) -> dict[str, Any]:
     return out
 
 
+def _two_methods(methods: list[str] | None) -> bool:
+    """Does every AuthenticationMethods list name two different methods (`publickey,password`)?"""
+    methods = methods or ["any"]
+    lists = [[m.split(":", 1)[0] for m in entry.split(",") if m] for entry in methods if entry != "any"]
+    return bool(lists) and "any" not in methods and all(len(set(lst)) >= 2 for lst in lists)
+
+
+def single_factor_matches(matches: list[dict[str, Any]]) -> list[str]:
+    """Match blocks whose AuthenticationMethods let some users or addresses in with one method."""
+    return [m["criteria"] for m in matches if "authenticationmethods" in m["settings"]
+            and not _two_methods(m["settings"]["authenticationmethods"])]
+
+
 def derived(settings: dict[str, Any], version: tuple[int, int] | None, v1_hostkey: bool) -> dict[str, Any]:
     """Values the checks compare directly: second factor required, idle-peer timeout, SSHv1."""
-    methods = settings.get("authenticationmethods") or ["any"]
-    lists = [[m.split(":", 1)[0] for m in entry.split(",") if m] for entry in methods if entry != "any"]
-    mfa = bool(lists) and "any" not in methods and all(len(set(lst)) >= 2 for lst in lists)
+    mfa = _two_methods(settings.get("authenticationmethods"))
     interval = settings.get("clientaliveinterval")
     count = settings.get("clientalivecountmax")
     timeout = None
