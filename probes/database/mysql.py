@@ -67,7 +67,7 @@ _VARIABLE_NAMES = (
     "default_table_encryption", "datadir", "strict_password_validation", "disconnect_on_expired_password",
     "password_history", "password_reuse_interval", "read_only",
 )
-_VARIABLE_PATTERNS = ("validate_password%", "connection_control%", "simple_password_check%", "cracklib%",
+_VARIABLE_PATTERNS = ("validate_password%", "connection_control%", "component_connection_control%", "simple_password_check%", "cracklib%",
                       "server_audit%", "audit_log%", "innodb_encrypt%", "encrypt_%", "file_key_management%",
                       "keyring%")
 _VARIABLES_SQL = ("SHOW GLOBAL VARIABLES WHERE Variable_name IN ("
@@ -78,11 +78,15 @@ _VARIABLES_SQL = ("SHOW GLOBAL VARIABLES WHERE Variable_name IN ("
 @fact("mysql_variables", f'_sql variables "{_VARIABLES_SQL}"', object_type="database")
 def mysql_variables(section: Section) -> dict[str, Any]:
     """Server variables the checks read (names lower-case, `.` as `_`; numbers as integers), plus `flavor`
-    (mysql | mariadb) and `version`: {"version": "10.11.6-MariaDB", "wait_timeout": 28800, …}."""
+    (mysql | mariadb) and `version`: {"version": "10.11.6-MariaDB", "wait_timeout": 28800, …}. The MySQL 9
+    component's `component_connection_control.*` also appear under the plugin's `connection_control_*` names."""
     out: dict[str, Any] = {}
     for name, value in rows(query(section, "mysql variables", "the server variables"), 2):
         if name and not name.startswith(("ERROR", "mysql:", "mariadb:")):
             out[name.lower().replace(".", "_")] = number(value)
+    # MySQL 9's connection-control component names its variables component_connection_control.*
+    for key in [k for k in out if k.startswith("component_connection_control_")]:
+        out.setdefault(key.removeprefix("component_"), out[key])
     out["flavor"] = "mariadb" if "mariadb" in str(out.get("version", "")).lower() else "mysql"
     return out
 

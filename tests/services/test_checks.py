@@ -59,6 +59,23 @@ def test_mysql_validate_password_and_connection_control():
     assert judge("mysql.connection_control", mysql_variables=weak) == "fail"
 
 
+def test_mysql_9_connection_control_component():
+    component = variables("version|9.3.0\ncomponent_connection_control.failed_connections_threshold|5\n"
+                          "component_connection_control.min_connection_delay|60001")
+    assert judge("mysql.connection_control", mysql_variables=component) == "pass"
+    lax = variables("version|9.3.0\ncomponent_connection_control.failed_connections_threshold|0\n"
+                    "component_connection_control.min_connection_delay|1000")
+    assert judge("mysql.connection_control", mysql_variables=lax) == "fail"
+
+
+def test_mysql_84_tls_without_have_ssl():
+    # MySQL 8.4 removed have_ssl: require_secure_transport decides
+    assert judge("mysql.tls_required", mysql_variables=variables("version|8.4.3\nrequire_secure_transport|ON")) == "pass"
+    assert judge("mysql.tls_required", mysql_variables=variables("version|8.4.3\nrequire_secure_transport|OFF")) == "fail"
+    assert judge("mysql.tls_required", mysql_variables=variables(
+        "version|8.0.36\nhave_ssl|DISABLED\nrequire_secure_transport|ON")) == "fail"
+
+
 def test_mysql_skip_grant_tables_and_expired_accounts():
     cfg = {"files": ["/etc/my.cnf"], "mysqld": {"skip_grant_tables": "ON"}, "denied": []}
     assert judge("mysql.skip_grant_tables", mysql_config=cfg) == "fail"
