@@ -1,0 +1,1 @@
+../../../roots/rhel8/.cmd
