@@ -125,6 +125,9 @@ def _rule(tokens: list[str]) -> dict | None:
                 if m.group(1) == "key":
                     rule["key"] = m.group(3)
             i += 2
+        elif tok == "-C":
+            rule.setdefault("compare", []).append(arg)  # e.g. uid!=euid: only some executions
+            i += 2
         elif tok == "-p":
             rule["perms"] = arg
             i += 2
@@ -185,7 +188,9 @@ def coverage(rules: list[dict]) -> dict:
         exe = f.get("exe") or f.get("path")
         if exe and exe[0] == "=" and _program_path(exe[1]):
             executed.add(exe[1].rsplit("/", 1)[-1])
-        elif "success" not in f:
+        elif "success" not in f and "exit" not in f and not r.get("compare"):
+            # `-C uid!=euid` (CIS "user_emulation") records only sudo-like privilege changes, and a
+            # success/exit filter only some outcomes: neither records every command run
             execve_all = True
     return {"watches": watches, "watched": sorted(watched), "exec_audited": sorted(executed),
             "execve_all": execve_all}
