@@ -149,6 +149,17 @@ def test_object_tags_context_and_level(cat):
     exposed = [("L3-CES1-21", "db", "partial", [{"check": "redis.exposure", "status": "fail"}])]
     found = {(f["rule"], f["object"]) for f in highrisk.evaluate(vuln, _doc(objects, exposed), 3, {})}
     assert found == {("HR-CES-vuln-internal", "db")}
+    # nginx with server_tokens and autoindex on: a banner and a listing, no exploitable vulnerability
+    ngx = [{"id": "ngx", "type": "middleware", "tags": ["internet-facing"]}]
+    hygiene = [("L3-CES1-21", "ngx", "fail", [{"check": "nginx.server_tokens", "status": "fail"},
+                                              {"check": "nginx.autoindex", "status": "fail"}])]
+    assert highrisk.evaluate(vuln, _doc(ngx, hygiene), 3, {}) == []
+    # an answer of 不符合 (a vulnerability found by a scan) over passing checks is the case
+    answered = [("L3-CES1-21", "ngx", "fail", [{"check": "nginx.server_tokens", "status": "pass"},
+                                               {"check": "nginx.autoindex", "status": "pass"}])]
+    assert [f["rule"] for f in highrisk.evaluate(vuln, _doc(ngx, answered), 3, {})] == ["HR-CES-vuln-internet"]
+    ghost = [("L3-CES1-21", "ngx", "fail", [{"check": "tomcat.ajp_secret", "status": "fail"}])]
+    assert [f["rule"] for f in highrisk.evaluate(vuln, _doc(ngx, ghost), 3, {})] == ["HR-CES-vuln-internet"]
     capacity = _rules(cat, "HR-CNS-device-capacity")
     dev = _doc([{"id": "sw", "type": "network-device"}], [("L3-CNS1-01", "sw", "fail", [])])
     assert highrisk.evaluate(capacity, dev, 3, {}) == []
