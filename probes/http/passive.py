@@ -5,6 +5,7 @@ Fills the `tls`, `pages` and `paths` fact groups of definitions.py into a Gather
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -377,6 +378,29 @@ def _pii(g: Gathered, site: Site, endpoints: dict[str, Response], errors: list[s
     g.ok("personal_info", value, src)
 
 
+#: Top-level JSON fields many frameworks (RuoYi, Spring apps' wrappers, …) use for an in-body status code.
+_BODY_STATUS_KEYS = ("code", "status", "errcode", "errCode", "statusCode", "resultCode")
+_BODY_DENIED_CODES = {401, 403, "401", "403"}
+
+
+def anonymous_refused(resp: Response) -> bool:
+    """Whether an endpoint refused an anonymous request: 401/403/404, a redirect, a login form, or a 2xx
+    JSON answer whose own status code is 401/403 (APIs that always answer HTTP 200, e.g.
+    {"code": 401, "msg": "请先登录"}), which carries no protected content."""
+    if resp.status in (401, 403, 404) or 300 <= resp.status < 400:
+        return True
+    if resp.status >= 300:
+        return False
+    text = resp.text
+    if forms.has_password_field(text):
+        return True
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and any(body.get(k) in _BODY_DENIED_CODES for k in _BODY_STATUS_KEYS)
+
+
 def _access(g: Gathered, conn: dict[str, Any], endpoints: dict[str, Response], errors: list[str]) -> None:
     protected = [ep["url"] for ep in conn.get("endpoints", []) if ep["auth"]]
     if not protected:
@@ -391,8 +415,7 @@ def _access(g: Gathered, conn: dict[str, Any], endpoints: dict[str, Response], e
         resp = endpoints.get(url)
         if resp is None:
             continue
-        refused = resp.status in (401, 403, 404) or 300 <= resp.status < 400 or (
-            resp.status < 300 and forms.has_password_field(resp.text))
+        refused = anonymous_refused(resp)
         rows.append({"url": url, "status": resp.status, "refused": refused})
         if not refused and resp.status < 300:
             open_.append(url)

@@ -8,6 +8,8 @@ import pytest
 from assess import catalog as catalog_mod
 from assess.evaluate import aggregate, run_check
 from assess.model import CheckResult, FactResult
+from assess.probes.http.client import Response
+from assess.probes.http.passive import anonymous_refused
 
 ORIGIN = "https://app.example.com:443"
 TLS_OK = {"https_origins": 1}
@@ -134,3 +136,20 @@ def test_items_fed_for_webapp(cat):
     for item_id in fed:
         assert "webapp" in cat.items[item_id].objects
         assert cat.items[item_id].convention_for("webapp", None) is None
+
+
+def _resp(status: int, body: str, ctype: str = "application/json") -> Response:
+    return Response("https://app/api/me", status, "", [("Content-Type", ctype)], body.encode(), False)
+
+
+def test_anonymous_refusal_in_the_body_is_a_refusal():
+    # APIs that always answer HTTP 200 and put the status in the body refuse with it (no protected content)
+    assert anonymous_refused(_resp(200, '{"code": 401, "msg": "请先登录"}'))
+    assert anonymous_refused(_resp(200, '{"status": "403", "message": "forbidden"}'))
+    assert anonymous_refused(_resp(401, ""))
+    assert anonymous_refused(_resp(302, ""))
+    # real content, or a body code that is not a refusal, is anonymous access
+    assert not anonymous_refused(_resp(200, '{"code": 200, "data": {"name": "张三"}}'))
+    assert not anonymous_refused(_resp(200, '[{"code": 401}]'))
+    assert not anonymous_refused(_resp(200, "<html><body>users</body></html>", "text/html"))
+    assert not anonymous_refused(_resp(500, "error", "text/plain"))
