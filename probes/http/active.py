@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from assess.probes.http import forms
 from assess.probes.http.client import Client, FetchError, Response
 from assess.probes.http.gathered import Gathered
-from assess.probes.http.passive import scan_pi
+from assess.probes.http.passive import anonymous_refused, scan_pi
 
 ACTIVE_FACTS = ("login_lockout", "login_mfa", "plaintext_login", "session_logout", "session_idle",
                 "authenticated_caching", "personal_info_authenticated", "default_credentials")
@@ -110,8 +110,9 @@ class Login:
 
 
 def signed_in(resp: Response) -> bool:
-    """A protected page answered with content rather than a refusal or the login form."""
-    return resp.status == 200 and not forms.has_password_field(resp.text)
+    """A protected page answered with content rather than a refusal, the login form or a 200 whose JSON
+    body refuses ({"code": 401, …})."""
+    return resp.status == 200 and not anonymous_refused(resp)
 
 
 def run(g: Gathered, client: Client, conn: dict[str, Any], params: dict[str, Any]) -> None:

@@ -153,3 +153,10 @@ def test_anonymous_refusal_in_the_body_is_a_refusal():
     assert not anonymous_refused(_resp(200, '[{"code": 401}]'))
     assert not anonymous_refused(_resp(200, "<html><body>users</body></html>", "text/html"))
     assert not anonymous_refused(_resp(500, "error", "text/plain"))
+
+
+def test_a_refusal_in_the_body_is_not_a_session():
+    # default credentials, logout, idle expiry and MFA all ask "did the protected page open?"
+    from assess.probes.http.active import signed_in
+    assert not signed_in(_resp(200, '{"code": 401, "msg": "未登录或登录已过期"}'))
+    assert signed_in(_resp(200, '{"code": 0, "data": {"user": "qa-tester"}}'))
