@@ -2,8 +2,8 @@
 
 Files are taken in the order a bash login shell reads them: /etc/environment (pam_env), /etc/profile up
 to its profile.d loop (with /etc/bash.bashrc where /etc/profile sources it), /etc/profile.d/*.sh in
-name order, the rest of /etc/profile, then /etc/bashrc and /etc/bash.bashrc. The last assignment wins,
-except that a `readonly TMOUT` freezes the value it has at that point.
+name order (then /etc/profile.d/sh.local where /etc/profile names it, as on RHEL), the rest of
+/etc/profile, then /etc/bashrc and /etc/bash.bashrc. The last assignment wins, except that a `readonly TMOUT` freezes the value it has at that point.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from assess.probes.facts import FactUnavailable, Section, fact
 from assess.probes.linux.parsers import strip_comment, to_int, unquote
 
 FILES = ("/etc/environment", "/etc/profile", "/etc/bash.bashrc", "/etc/bashrc")
-SNIPPET = "_file /etc/environment /etc/profile /etc/bash.bashrc /etc/bashrc\n_glob '/etc/profile.d/*.sh'"
+SNIPPET = ("_file /etc/environment /etc/profile /etc/bash.bashrc /etc/bashrc /etc/profile.d/sh.local\n"
+           "_glob '/etc/profile.d/*.sh'")
+LOCAL = "/etc/profile.d/sh.local"  # RHEL/CentOS 7.5+ /etc/profile sources it after the *.sh files
 
 _ATTR = r"(?:export|readonly|declare|typeset|local)"
 _ASSIGN = re.compile(r"(?:^|[;&|({\s])(?:(" + _ATTR + r")((?:\s+-[A-Za-z]+)*)\s+)?TMOUT=(\"[^\"]*\"|'[^']*'|[^\s;&|)]*)")
@@ -50,7 +52,9 @@ def _ordered(section: Section) -> list[tuple[str, list[tuple[int, str]]]]:
                    ("/etc/profile", profile[bashrc_at + 1:loop])]
     else:
         chunks.append(("/etc/profile", profile[:loop]))
-    dropins = sorted(p for p in files if p.startswith("/etc/profile.d/") and files[p].ok)
+    dropins = sorted(p for p in files if p.startswith("/etc/profile.d/") and p.endswith(".sh") and files[p].ok)
+    if any(LOCAL in strip_comment(line) for _n, line in profile):
+        dropins.append(LOCAL)
     chunks += [(p, numbered(p)) for p in dropins]
     chunks += [("/etc/profile", profile[loop:]), ("/etc/bashrc", numbered("/etc/bashrc"))]
     if bashrc_at is None:

@@ -1,0 +1,1 @@
+../../../../roots/centos7/etc/pam.d
