@@ -66,7 +66,10 @@ def load_results(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("no results.json here (an interrupted run has only evidence/)", str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:  # a file cut inside a multi-byte character ends this way
+        raise InputError(f"not valid JSON (truncated?): not UTF-8 at byte {exc.start} ({exc.reason})",
+                         str(path)) from None
+    except OSError as exc:
         raise InputError(f"cannot read results: {exc}", str(path)) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON (truncated?): {exc.msg} at line {exc.lineno}", str(path)) from None
