@@ -92,7 +92,7 @@ fi
 def pg_roles(section: Section) -> dict[str, Any]:
     """Roles without their passwords. `password`: scram | md5 | plain (stored in clear) | none | unknown (not
     a superuser: pg_authid unreadable). Lists for the checks: superusers (login-capable), login roles
-    without an expiry (`valid_until`), md5 / plain-text passwords, postgres_login (the bootstrap superuser
+    with a password but without an expiry (`valid_until`), md5 / plain-text passwords, postgres_login (the bootstrap superuser
     can log in)."""
     roles = []
     for cells in rows(query(section, "psql roles", "the roles"), len(_ROLE_COLUMNS)):
@@ -106,7 +106,9 @@ def pg_roles(section: Section) -> dict[str, Any]:
         "roles": [r for r in roles if r["login"] or r["super"]],
         "superusers": [r["role"] for r in login if r["super"]],
         "superuser_count": sum(1 for r in login if r["super"]),
-        "no_expiry": [r["role"] for r in login if not r["valid_until"] or r["valid_until"] == "infinity"],
+        # VALID UNTIL limits only password logins: a role without a password (peer, cert) has nothing to expire
+        "no_expiry": [r["role"] for r in login if r["password"] != "none"
+                      and (not r["valid_until"] or r["valid_until"] == "infinity")],
         "weak_storage": [r["role"] for r in login if r["password"] in ("md5", "plain")],
         "postgres_login": any(r["role"] == "postgres" for r in login),
         "passwords_known": all(r["password"] != "unknown" for r in roles),

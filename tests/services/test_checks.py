@@ -203,3 +203,14 @@ def test_missing_client_and_failed_query_are_unavailable():
         db("redis_acl", "@@X redis-cli")
     with pytest.raises(FactUnavailable, match="pg_hba.conf location unknown"):
         db("pg_hba", "hba_file unknown: cannot connect to the server: refused")
+
+
+def test_pg_password_expiry_ignores_roles_without_a_password():
+    def roles(text: str) -> dict:
+        return db("pg_roles", "@@C psql roles\n" + text.replace("|", "\t") + "\n@@RC 0")
+    # Debian's postgres role logs in by peer only and has no password: nothing to expire
+    peer_only = roles("postgres|t|t|t|t|t||none\napp|f|t|f|f|f|2026-12-31 00:00:00+00|scram")
+    assert peer_only["no_expiry"] == []
+    assert judge("pg.password_expiry", pg_roles=peer_only) == "pass"
+    no_expiry = roles("postgres|t|t|t|t|t||none\napp|f|t|f|f|f|infinity|scram")
+    assert judge("pg.password_expiry", pg_roles=no_expiry) == "fail"
