@@ -148,6 +148,35 @@ def default_protocols(version: str) -> list[str]:
     return ["TLSv1.2", "TLSv1.3"] if nums >= (1, 23, 4) else ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
 
 
+def _ends_request(d: Directive) -> bool:
+    """A `return` that sends no content in clear: a redirect to https:// or a refusal (4xx, 444)."""
+    if d.name != "return" or not d.args or not d.args[0].isdigit():
+        return False
+    code = int(d.args[0])
+    return code >= 400 or (code in (301, 302, 303, 307, 308) and any(a.startswith("https://") for a in d.args[1:]))
+
+
+def _ends_all(block: list[Directive]) -> bool:
+    return any(_ends_request(d) for d in block)
+
+
+_ACME = "/.well-known/acme-challenge/"
+
+
+def serves_nothing(block: list[Directive]) -> bool:
+    """A plain-HTTP server block that only redirects to HTTPS or refuses. A `return` at server level runs
+    before any location is chosen, and `if` blocks there hold only rewrite directives (Certbot writes
+    `if ($host = …) { return 301 https://…; } … return 404;`). Otherwise `location /` and every other
+    location must end the request, ACME HTTP-01 challenge locations (public tokens) excepted."""
+    if _ends_all(block):
+        return True
+    locations = [d for d in block if d.name == "location" and d.block is not None]
+    if not any(d.args == ["/"] for d in locations):
+        return False
+    return all(_ends_all(d.block or []) or any(a.rstrip("/") + "/" == _ACME for a in d.args)
+               for d in locations)
+
+
 def summarise(tree: list[Directive], version: str = "") -> dict[str, Any]:
     """What the checks read from the effective configuration (inheritance main → http → server → location)."""
     http = next((d for d in tree if d.name == "http" and d.block is not None), None)
@@ -175,8 +204,7 @@ def summarise(tree: list[Directive], version: str = "") -> dict[str, Any]:
         ssl_on = any(x.args[:1] == ["on"] for x in _find(block, "ssl"))
         is_tls = ssl_on or any("ssl" in x.args[1:] for x in listens)
         has_plain = not ssl_on and any("ssl" not in x.args[1:] and "quic" not in x.args[1:] for x in listens)
-        redirect_only = any(x.name == "return" and x.args[:1] in (["301"], ["302"], ["307"], ["308"])
-                            and any(a.startswith("https://") for a in x.args[1:]) for x in block)
+        redirect_only = serves_nothing(block)
         if has_plain and not redirect_only:
             plain.append(label)
         if is_tls:

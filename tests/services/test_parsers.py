@@ -215,6 +215,24 @@ def test_nginx_dump_includes_and_inheritance():
     assert len(s["access_log_off"]) == 1 and s["log_format_missing"] == {"short": ["time", "outcome"]}
 
 
+def test_nginx_plain_servers_that_only_redirect_or_refuse():
+    def plain(server: str) -> list[str]:
+        dump = f"# configuration file /p/nginx.conf:\nhttp {{ server {{ listen 443 ssl; }} {server} }}\n"
+        return nginx.summarise(nginx.resolve(nginx.split_dump(dump)), "1.24.0")["plain_http_servers"]
+    certbot = ("server { if ($host = a.example) { return 301 https://$host$request_uri; } listen 80; "
+               "server_name a.example; return 404; }")
+    assert plain(certbot) == []
+    acme = ("server { listen 80; location /.well-known/acme-challenge/ { root /var/www/acme; } "
+            "location / { return 301 https://$host$request_uri; } }")
+    assert plain(acme) == []
+    assert plain("server { listen 80; return 444; }") == []
+    # content in clear: a location serving files, a redirect to http://, or no location / at all
+    assert plain("server { listen 80; location / { return 301 https://$host$request_uri; } "
+                 "location /api { proxy_pass http://app; } }") != []
+    assert plain("server { listen 80; return 301 http://b.example$request_uri; }") != []
+    assert plain("server { listen 80; location /x { return 404; } }") != []
+
+
 def test_nginx_default_protocols_by_version():
     assert nginx.default_protocols("1.22.1")[0] == "TLSv1"
     assert nginx.default_protocols("1.25.3") == ["TLSv1.2", "TLSv1.3"]
