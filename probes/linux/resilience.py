@@ -22,7 +22,10 @@ BACKUP_TOOLS = {
     "sys_dump", "gs_dump", "gs_basebackup", "gs_probackup", "zfs-autobackup", "etcdctl", "scp", "sftp", "lftp",
 }
 INTEGRITY_TOOLS = {"aide", "aide.wrapper", "aideinit", "tripwire", "samhain", "dailyaidecheck"}
-SCAN_TOOLS = {"clamscan", "clamdscan", "rkhunter", "chkrootkit"}
+SCAN_TOOLS = {"clamscan", "clamdscan"}
+#: Rootkit checkers: they look for known rootkits' traces but neither recognise malware in general nor
+#: block it (8.1.4.5 a), so they are listed as evidence and do not count as anti-malware.
+ROOTKIT_TOOLS = {"rkhunter", "chkrootkit", "chkrootkit-daily"}
 #: Housekeeping jobs shipped by distributions; their "backup" is not the important data of §8.1.4.9.
 DISTRO_JOBS = {
     "dpkg", "passwd", "dpkg-db-backup", "apt-compat", "man-db", "logrotate", "mlocate", "plocate", "0anacron",
@@ -119,7 +122,8 @@ def classify(command: str) -> dict:
             targets.append(host)
     return {"tools": tools, "remote_targets": targets if tools else [],
             "integrity": sorted({n for n in progs if n in INTEGRITY_TOOLS}),
-            "malware_scan": sorted({n for n in progs if n in SCAN_TOOLS})}
+            "malware_scan": sorted({n for n in progs if n in SCAN_TOOLS}),
+            "rootkit_check": sorted({n for n in progs if n in ROOTKIT_TOOLS})}
 
 
 def _cron_lines(path: str, text: str) -> list[dict]:
@@ -201,4 +205,5 @@ def scheduled_jobs(section: Section) -> dict:
             "remote_backup_targets": sorted({t for j in backups for t in j["remote_targets"]}),
             "integrity_jobs": [j for j in jobs if j["integrity"]],
             "malware_scan_jobs": [j for j in jobs if j["malware_scan"]],
+            "rootkit_check_jobs": [j for j in jobs if j["rootkit_check"]],
             "drbd": "drbd" in plain}
