@@ -123,10 +123,20 @@ def _ajp_open_without_secret(a: Mapping[str, str]) -> bool:
     return bool(address) and not is_loopback(address)
 
 
+def _marked_https(a: Mapping[str, str]) -> bool:
+    """A plain connector told that clients reach it through HTTPS (TLS ends at a proxy in front)."""
+    return a.get("scheme", "").lower() == "https" or a.get("secure", "").lower() == "true" \
+        or a.get("proxyPort", "") == "443"
+
+
 def summarise_server(root: ET.Element) -> dict[str, Any]:
     """What the checks read from server.xml (comments are not configuration: a commented-out LockOutRealm
-    counts as absent)."""
-    connectors, plain, tls, ajp_open = [], [], [], []
+    counts as absent). A plain HTTP connector bound to loopback behind an HTTPS proxy (RemoteIpValve, or
+    scheme="https" / secure="true" / proxyPort="443") is `behind_https_proxy`, not `plain_http`: nothing
+    crosses the network in clear there, and the proxy is judged as its own object."""
+    connectors, plain, tls, ajp_open, proxied = [], [], [], [], []
+    remote_ip = any(_local(v.tag) == "Valve" and v.attrib.get("className", "").endswith(".RemoteIpValve")
+                    for v in root.iter())
     for c in root.iter():
         if _local(c.tag) != "Connector":
             continue
@@ -141,6 +151,8 @@ def summarise_server(root: ET.Element) -> dict[str, Any]:
                 ajp_open.append(label)
         elif entry["tls"]:
             tls.append(label)
+        elif is_loopback(a.get("address", "") or "x") and (remote_ip or _marked_https(a)):
+            proxied.append(label)
         else:
             plain.append(label)
     realms = [r for r in root.iter() if _local(r.tag) == "Realm"]
@@ -152,6 +164,7 @@ def summarise_server(root: ET.Element) -> dict[str, Any]:
     lock = lockout[0].attrib if lockout else {}
     return {
         "connectors": connectors, "plain_http": plain, "tls_connectors": tls, "ajp_without_secret": ajp_open,
+        "behind_https_proxy": proxied,
         "lockout_realm": bool(lockout),
         "lockout_failure_count": number(lock.get("failureCount", "5")) if lockout else None,
         "lockout_time": number(lock.get("lockOutTime", "300")) if lockout else None,

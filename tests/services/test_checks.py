@@ -214,3 +214,19 @@ def test_pg_password_expiry_ignores_roles_without_a_password():
     assert judge("pg.password_expiry", pg_roles=peer_only) == "pass"
     no_expiry = roles("postgres|t|t|t|t|t||none\napp|f|t|f|f|f|infinity|scram")
     assert judge("pg.password_expiry", pg_roles=no_expiry) == "fail"
+
+
+def test_tomcat_behind_an_https_proxy_on_loopback():
+    def server(connectors: str) -> dict:
+        return mw("tomcat_server", f"@@F /t/conf/server.xml\n<Server><Service>{connectors}</Service></Server>")
+    proxied = server('<Connector port="8080" address="127.0.0.1" protocol="HTTP/1.1" scheme="https" '
+                     'secure="true" proxyPort="443"/>')
+    assert proxied["plain_http"] == [] and proxied["behind_https_proxy"] == ["8080 HTTP/1.1"]
+    assert judge("tomcat.https_only", tomcat_server=proxied) == "pass"
+    valve = server('<Connector port="8080" address="127.0.0.1"/><Engine name="C"><Valve '
+                   'className="org.apache.catalina.valves.RemoteIpValve"/></Engine>')
+    assert judge("tomcat.https_only", tomcat_server=valve) == "pass"
+    # reachable from other hosts, or on loopback with no sign of a proxy: plain HTTP
+    assert judge("tomcat.https_only", tomcat_server=server('<Connector port="8080" scheme="https" secure="true"/>')) \
+        == "fail"
+    assert judge("tomcat.https_only", tomcat_server=server('<Connector port="8080" address="127.0.0.1"/>')) == "fail"
