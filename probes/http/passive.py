@@ -21,6 +21,9 @@ TLS_FACTS = ("tls_protocols", "tls_ciphers", "tls_certificate", "tls_rating", "t
 PAGE_FACTS = ("https_enforced", "hsts", "security_headers", "cookies", "version_disclosure", "cors",
               "personal_info", "access_control", "login_form", "privacy_policy")
 PATH_FACTS = ("sensitive_paths", "directory_listing", "error_disclosure")
+#: Answers of a plain-HTTP listener that serve nothing in clear (nginx's "plain HTTP request was sent to HTTPS
+#: port" is a 400; 401 is not here: it asks for credentials over plain HTTP).
+REFUSALS = (400, 403, 421, 426)
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded")
 
 
@@ -178,6 +181,12 @@ def _redirect_kind(result: dict[str, Any], https_hosts: set[str]) -> str:
     return "to-https"
 
 
+def plain_http_urls(http_results: dict[str, dict[str, Any]], https_hosts: set[str]) -> list[str]:
+    """The http:// URLs that answer in clear instead of redirecting to HTTPS or refusing."""
+    return [r["url"] for r in http_results.values() if _redirect_kind(r, https_hosts) in
+            ("missing", "initial-not-https") and r.get("status") not in REFUSALS]
+
+
 def _cookies(resp: Response) -> list[dict[str, Any]]:
     out = []
     for raw in resp.all("Set-Cookie"):
@@ -201,8 +210,7 @@ def page_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) ->
                 g.error(name, reason)
     https_hosts = {urlsplit(b).hostname or "" for b in site.bases if b.startswith("https:")}
     # https enforcement
-    plain = [r["url"] for r in site.http_results.values() if _redirect_kind(r, https_hosts) in
-             ("missing", "initial-not-https")]
+    plain = plain_http_urls(site.http_results, https_hosts)
     g.ok("https_enforced", {"https_urls": len(https_hosts), "http_urls": len(site.http_results),
                             "plain_http": plain, "https_available": bool(https_hosts) and not site.tls_errors,
                             "redirects": [{"from": r["url"], "status": r.get("status"), "to": r.get("location"),

@@ -9,7 +9,7 @@ from assess import catalog as catalog_mod
 from assess.evaluate import aggregate, run_check
 from assess.model import CheckResult, FactResult
 from assess.probes.http.client import Response
-from assess.probes.http.passive import anonymous_refused
+from assess.probes.http.passive import anonymous_refused, plain_http_urls
 
 ORIGIN = "https://app.example.com:443"
 TLS_OK = {"https_origins": 1}
@@ -160,3 +160,15 @@ def test_a_refusal_in_the_body_is_not_a_session():
     from assess.probes.http.active import signed_in
     assert not signed_in(_resp(200, '{"code": 401, "msg": "未登录或登录已过期"}'))
     assert signed_in(_resp(200, '{"code": 0, "data": {"user": "qa-tester"}}'))
+
+
+def test_a_plain_listener_that_refuses_serves_nothing_in_clear():
+    def result(status: int, location: str | None = None) -> dict:
+        return {"http://app/": {"url": "http://app/", "listener": True, "status": status, "location": location}}
+    # nginx answers plain HTTP on its TLS port with 400; a 403 for every plain request serves nothing either
+    assert plain_http_urls(result(400), {"app"}) == []
+    assert plain_http_urls(result(403), {"app"}) == []
+    assert plain_http_urls(result(301, "https://app/"), {"app"}) == []
+    assert plain_http_urls(result(200), {"app"}) == ["http://app/"]
+    assert plain_http_urls(result(401), {"app"}) == ["http://app/"]  # asks for credentials in clear
+    assert plain_http_urls(result(302, "http://app/login"), {"app"}) == ["http://app/"]
