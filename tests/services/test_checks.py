@@ -230,3 +230,12 @@ def test_tomcat_behind_an_https_proxy_on_loopback():
     assert judge("tomcat.https_only", tomcat_server=server('<Connector port="8080" scheme="https" secure="true"/>')) \
         == "fail"
     assert judge("tomcat.https_only", tomcat_server=server('<Connector port="8080" address="127.0.0.1"/>')) == "fail"
+
+
+def test_redis_without_persistence_is_pending_not_failed():
+    # `save ""` with appendonly off is how a pure cache runs: whether it holds important data is asked
+    cache = db("redis_settings", '@@F /etc/redis/redis.conf\nsave ""\nappendonly no\n@@X redis-cli')
+    assert cache["persistence"] is False
+    assert judge("redis.persistence", redis_settings=cache) == "manual"
+    stock = db("redis_settings", "@@F /etc/redis/redis.conf\nport 6379\n@@X redis-cli")
+    assert judge("redis.persistence", redis_settings=stock) == "pass"
