@@ -206,6 +206,7 @@ def logging(section: Section) -> dict:
           "auth_files": rsyslog.destinations(rs_rules, "authpriv"),
           "system_files": rsyslog.destinations(rs_rules, "daemon"),
           "forwards": rs_forwards, "remote_forward": any(f["remote"] and f["auth"] for f in rs_forwards),
+          "remote_forward_all": any(f["remote"] and f["every_facility"] for f in rs_forwards),
           "receives_remote": any(m in ("imudp", "imtcp", "imrelp", "imptcp") for m in rs_conf.modules),
           "unresolved_includes": rs_conf.unresolved_includes}
 

@@ -368,6 +368,11 @@ def destinations(rules: list[Rule], facility: str, severity: int = INFO) -> list
                    and selects(r.selector, facility, severity)})
 
 
+#: Facilities a local program may log under (the audit syslog plugin's `args`, by default user).
+ALL_FACILITIES = ("user", "daemon", "auth", "authpriv", "local0", "local1", "local2", "local3", "local4",
+                  "local5", "local6", "local7")
+
+
 def forwards(rules: list[Rule]) -> list[dict]:
     """Every forwarding action with the scope of what it sends."""
     out = []
@@ -377,5 +382,7 @@ def forwards(rules: list[Rule]) -> list[dict]:
         target = r.action.get("target", "")
         scope = "conditional" if r.conditional else ("all" if r.selector is None else r.selector)
         out.append({**r.action, "scope": scope, "remote": bool(target) and not is_loopback(target),
-                    "auth": not r.conditional and selects(r.selector, "authpriv"), "file": r.file})
+                    "auth": not r.conditional and selects(r.selector, "authpriv"),
+                    "every_facility": not r.conditional and all(selects(r.selector, f) for f in ALL_FACILITIES),
+                    "file": r.file})
     return out
