@@ -127,6 +127,11 @@ def sshd(section: Section) -> dict[str, Any]:
         return out
     if main.status == "denied" and not _sshd_t_ok(section):
         raise FactUnavailable(f"permission denied reading {MAIN} and `sshd -T` did not run (run as root)")
+    hidden = sorted(p for p, read in files.items() if read.status == "denied" and p not in (MAIN, SYSCONFIG))
+    if hidden and not _sshd_t_ok(section):
+        # e.g. Ubuntu cloud images' 0600 sshd_config.d/50-cloud-init.conf: its values would silently be missing
+        raise FactUnavailable(f"permission denied reading {', '.join(hidden)} and `sshd -T` did not run "
+                              "(run as root)")
     family = "rhel" if any(files[p].ok for p in (CRYPTO_POLICY, SYSCONFIG) if p in files) else None
     parsed = ConfigParser(files).parse(MAIN) if main.ok else ParsedConfig({}, [], [])
     out["files"] = parsed.files

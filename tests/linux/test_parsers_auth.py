@@ -250,6 +250,19 @@ def test_sshd_denied_config_without_sshd_t_is_unavailable():
         sshd.sshd(section("sshd", text))
 
 
+def test_sshd_denied_dropin_without_sshd_t_is_unavailable_not_silently_skipped():
+    # Ubuntu cloud images ship sshd_config.d/50-cloud-init.conf as 0600: as non-root its settings were
+    # skipped and the main file's values (or the defaults) judged instead
+    text = ("binary yes\n@@X ssh\n@@X sshd\n@@X pgrep\n@@F /etc/ssh/sshd_config\n"
+            "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\n"
+            "@@D /etc/ssh/sshd_config.d/50-cloud-init.conf\n")
+    with pytest.raises(FactUnavailable, match="50-cloud-init.conf"):
+        sshd.sshd(section("sshd", text))
+    readable = text.replace("@@D /etc/ssh/sshd_config.d/50-cloud-init.conf\n",
+                            "@@F /etc/ssh/sshd_config.d/50-cloud-init.conf\nPermitRootLogin yes\n")
+    assert sshd.sshd(section("sshd", readable))["permitrootlogin"] == "yes"
+
+
 # --- session ------------------------------------------------------------------------------------------
 
 def test_tmout_readonly_freezes_and_attributes_on_other_lines():
