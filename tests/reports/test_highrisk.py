@@ -160,6 +160,12 @@ def test_object_tags_context_and_level(cat):
     assert [f["rule"] for f in highrisk.evaluate(vuln, _doc(ngx, answered), 3, {})] == ["HR-CES-vuln-internet"]
     ghost = [("L3-CES1-21", "ngx", "fail", [{"check": "tomcat.ajp_secret", "status": "fail"}])]
     assert [f["rule"] for f in highrisk.evaluate(vuln, _doc(ngx, ghost), 3, {})] == ["HR-CES-vuln-internet"]
+    # a leaked stack trace is not missing input validation; a scan's finding given as the answer is
+    validation = _rules(cat, "HR-CES-input-validation")
+    leak = [("L3-CES1-20", "ngx", "fail", [{"check": "webapp.exposure.error_details", "status": "fail"}])]
+    assert highrisk.evaluate(validation, _doc([{"id": "ngx", "type": "webapp", "tags": []}], leak), 3, {}) == []
+    sqli = [("L3-CES1-20", "ngx", "fail", [{"check": "webapp.exposure.error_details", "status": "pass"}])]
+    assert highrisk.evaluate(validation, _doc([{"id": "ngx", "type": "webapp", "tags": []}], sqli), 3, {})
     capacity = _rules(cat, "HR-CNS-device-capacity")
     dev = _doc([{"id": "sw", "type": "network-device"}], [("L3-CNS1-01", "sw", "fail", [])])
     assert highrisk.evaluate(capacity, dev, 3, {}) == []
