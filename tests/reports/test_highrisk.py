@@ -166,6 +166,15 @@ def test_object_tags_context_and_level(cat):
     assert highrisk.evaluate(validation, _doc([{"id": "ngx", "type": "webapp", "tags": []}], leak), 3, {}) == []
     sqli = [("L3-CES1-20", "ngx", "fail", [{"check": "webapp.exposure.error_details", "status": "pass"}])]
     assert highrisk.evaluate(validation, _doc([{"id": "ngx", "type": "webapp", "tags": []}], sqli), 3, {})
+    # MariaDB's sample test schema is not an escalation; an answer over a passing check is
+    escalation = _rules(cat, "HR-CES-privilege-escalation")
+    db = [{"id": "db", "type": "database", "tags": []}]
+    sample = [("L3-CES1-09", "db", "fail", [{"check": "mysql.test_database", "status": "fail"}])]
+    assert highrisk.evaluate(escalation, _doc(db, sample), 3, {}) == []
+    found = [("L3-CES1-09", "db", "fail", [{"check": "mysql.test_database", "status": "pass"}])]
+    assert highrisk.evaluate(escalation, _doc(db, found), 3, {})[0]["status"] == "triggered"
+    web = _doc([{"id": "w", "type": "webapp", "tags": []}], [("L3-CES1-09", "w", "fail", [])])
+    assert highrisk.evaluate(escalation, web, 3, {})[0]["status"] == "triggered"
     capacity = _rules(cat, "HR-CNS-device-capacity")
     dev = _doc([{"id": "sw", "type": "network-device"}], [("L3-CNS1-01", "sw", "fail", [])])
     assert highrisk.evaluate(capacity, dev, 3, {}) == []
