@@ -162,6 +162,9 @@ def sshd(section: Section) -> dict[str, Any]:
     out["mfa_match_exceptions"] = single_factor_matches(parsed.matches)
     if out["mfa_match_exceptions"]:
         out["mfa_methods_required"] = False
+    out["pam_in_every_method"] = _pam_in_every_list(settings.get("authenticationmethods")) and all(
+        _pam_in_every_list(m["settings"]["authenticationmethods"]) for m in parsed.matches
+        if "authenticationmethods" in m["settings"])
     return out
 
 
@@ -323,6 +326,16 @@ def _two_methods(methods: list[str] | None) -> bool:
     methods = methods or ["any"]
     lists = [[m.split(":", 1)[0] for m in entry.split(",") if m] for entry in methods if entry != "any"]
     return bool(lists) and "any" not in methods and all(len(set(lst)) >= 2 for lst in lists)
+
+
+def _pam_in_every_list(methods: list[str] | None) -> bool:
+    """Does every AuthenticationMethods list include a method that runs the PAM auth stack
+    (keyboard-interactive, or password with UsePAM), so that no key alone gets in?"""
+    methods = methods or ["any"]
+    if "any" in methods:
+        return False
+    lists = [[m.split(":", 1)[0] for m in entry.split(",") if m] for entry in methods]
+    return bool(lists) and all({"keyboard-interactive", "password"} & set(lst) for lst in lists)
 
 
 def single_factor_matches(matches: list[dict[str, Any]]) -> list[str]:
