@@ -239,3 +239,17 @@ def test_redis_without_persistence_is_pending_not_failed():
     assert judge("redis.persistence", redis_settings=cache) == "manual"
     stock = db("redis_settings", "@@F /etc/redis/redis.conf\nport 6379\n@@X redis-cli")
     assert judge("redis.persistence", redis_settings=stock) == "pass"
+
+
+def test_mysql_checks_follow_the_server_flavor_not_the_inventory_label():
+    # a MariaDB server listed as `engine: mysql` is not failed for lacking MySQL's validate_password
+    maria = variables("version|10.11.6-MariaDB-0+deb12u1\nsimple_password_check_minimal_length|8\n"
+                      "simple_password_check_digits|1\nsimple_password_check_letters_same_case|1\n"
+                      "simple_password_check_other_characters|1\nmax_password_errors|5")
+    assert judge("mysql.password_policy", mysql_variables=maria) == "na"
+    assert judge("mysql.connection_control", mysql_variables=maria) == "na"
+    assert judge("mysql.password_policy_mariadb", mysql_variables=maria) == "pass"
+    assert judge("mysql.max_password_errors", mysql_variables=maria) == "pass"
+    mysql = variables("version|8.0.36\nvalidate_password.policy|LOW")
+    assert judge("mysql.password_policy_mariadb", mysql_variables=mysql) == "na"
+    assert judge("mysql.password_policy", mysql_variables=mysql) == "fail"
