@@ -131,6 +131,26 @@ def accounts(section: Section) -> dict[str, Any]:
     }
 
 
+@fact("home_search", r"""
+if [ -r "$R/etc/passwd" ]; then
+  awk -F: 'NF >= 7 {print $6}' "$R/etc/passwd" | sort -u | while read -r _h; do
+    [ -n "$_h" ] && [ -d "$R$_h" ] && [ ! -x "$R$_h" ] && echo "unsearchable $_h"
+  done
+fi
+""", needs_root=True)
+def home_search(section: Section) -> dict[str, Any]:
+    """Whether every home directory could be searched for .rhosts / .shosts (the `accounts` fact's
+    list is complete). Without root, /root (0700) and private homes cannot be: unavailable, never "none
+    found". Example: {"complete": true}"""
+    hidden = sorted(line.split(" ", 1)[1] for line in section.plain().splitlines()
+                    if line.startswith("unsearchable "))
+    if hidden:
+        raise FactUnavailable(f"permission denied searching {', '.join(hidden[:5])}"
+                              f"{' …' if len(hidden) > 5 else ''}: .rhosts/.shosts there cannot be seen "
+                              "(run as root or with sudo)")
+    return {"complete": True}
+
+
 @fact("shadow", SHADOW_SNIPPET, needs_root=True)
 def shadow(section: Section) -> dict[str, Any]:
     """Password state and aging per account, derived on the host (no hash is collected).

@@ -379,6 +379,13 @@ def test_shadow_section_never_contains_hashes(tmp_path):
     assert value["password_users"][0]["name"] == "root" and value["accounts"][1]["state"] == "hash"
 
 
+def test_unsearchable_home_is_unavailable_not_no_rhosts():
+    from assess.probes.linux.accounts import home_search
+    with pytest.raises(FactUnavailable, match="/root"):
+        home_search(section("home_search", "unsearchable /root\n"))
+    assert home_search(section("home_search", "")) == {"complete": True}
+
+
 def test_shadow_denied_is_unavailable():
     with pytest.raises(FactUnavailable, match="permission denied"):
         shadow(section("shadow", "today 20000\n@@D /etc/shadow\n@@F /etc/passwd\nroot:shadow:0:/bin/bash\n"))
