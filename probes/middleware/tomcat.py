@@ -208,6 +208,7 @@ def summarise_users(root: ET.Element) -> dict[str, Any]:
         "empty_password": [u["user"] for u in users if u["password_length"] == 0],
         "default_password": [u["user"] for u in users if u["default_password"]],
         "default_names": [u["user"] for u in users if u["default_name"]],
+        "default_name_and_password": [u["user"] for u in users if u["default_name"] and u["default_password"]],
         "plain_passwords": [u["user"] for u in users if not u["hashed"]],
         "admins": [u["user"] for u in users if set(u["roles"]) & set(admin)],
         "mixed_manager_roles": [u["user"] for u in users if "manager-gui" in u["roles"]

@@ -253,3 +253,13 @@ def test_mysql_checks_follow_the_server_flavor_not_the_inventory_label():
     mysql = variables("version|8.0.36\nvalidate_password.policy|LOW")
     assert judge("mysql.password_policy_mariadb", mysql_variables=mysql) == "na"
     assert judge("mysql.password_policy", mysql_variables=mysql) == "fail"
+
+
+def test_tomcat_default_name_with_its_own_password_is_not_default_credentials():
+    def users(xml: str) -> dict:
+        return mw("tomcat_users", f"@@F /t/conf/tomcat-users.xml\n<tomcat-users>{xml}</tomcat-users>")
+    renamed_not = users('<user username="admin" password="[redacted:len=20,default=no,hashed=no]" roles="manager-gui"/>')
+    assert judge("tomcat.default_users", tomcat_users=renamed_not) == "fail"  # 2 b: not renamed
+    assert judge("tomcat.default_credentials", tomcat_users=renamed_not) == "pass"  # but no default password
+    sample = users('<user username="tomcat" password="[redacted:len=6,default=yes,hashed=no]" roles="manager-gui"/>')
+    assert judge("tomcat.default_credentials", tomcat_users=sample) == "fail"

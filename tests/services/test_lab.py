@@ -123,6 +123,7 @@ EXPECTED = {
         "tomcat.log_permissions": ("fail", "pass"), "tomcat.server_info": ("fail", "pass"),
         "tomcat.sample_apps": ("fail", "pass"), "tomcat.ajp_secret": ("pass", "pass"),
         "tomcat.hashed_passwords": ("fail", "pass"),
+        "tomcat.default_credentials": ("fail", "pass"),
     },
 }
 
