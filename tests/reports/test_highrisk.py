@@ -175,6 +175,14 @@ def test_object_tags_context_and_level(cat):
     assert highrisk.evaluate(escalation, _doc(db, found), 3, {})[0]["status"] == "triggered"
     web = _doc([{"id": "w", "type": "webapp", "tags": []}], [("L3-CES1-09", "w", "fail", [])])
     assert highrisk.evaluate(escalation, web, 3, {})[0]["status"] == "triggered"
+    # a cleartext `password` line in pg_hba is not a weak password; a trust line is no authentication
+    weak = _rules(cat, "HR-CES-weak-password")
+    pg = [{"id": "pg", "type": "database", "tags": []}]
+    cleartext = [("L3-CES1-01", "pg", "partial", [{"check": "pg.hba_methods", "status": "fail"},
+                                                 {"check": "pg.hba_trust", "status": "pass"}])]
+    assert highrisk.evaluate(weak, _doc(pg, cleartext), 3, {}) == []
+    trust = [("L3-CES1-01", "pg", "partial", [{"check": "pg.hba_trust", "status": "fail"}])]
+    assert highrisk.evaluate(weak, _doc(pg, trust), 3, {})[0]["status"] == "triggered"
     capacity = _rules(cat, "HR-CNS-device-capacity")
     dev = _doc([{"id": "sw", "type": "network-device"}], [("L3-CNS1-01", "sw", "fail", [])])
     assert highrisk.evaluate(capacity, dev, 3, {}) == []

@@ -263,3 +263,13 @@ def test_tomcat_default_name_with_its_own_password_is_not_default_credentials():
     assert judge("tomcat.default_credentials", tomcat_users=renamed_not) == "pass"  # but no default password
     sample = users('<user username="tomcat" password="[redacted:len=6,default=yes,hashed=no]" roles="manager-gui"/>')
     assert judge("tomcat.default_credentials", tomcat_users=sample) == "fail"
+
+
+def test_pg_hba_trust_is_separate_from_cleartext_password():
+    from assess.probes.database import postgresql
+    def hba(text: str) -> dict:
+        return postgresql.hba_summary(postgresql.parse_hba(text))
+    cleartext = hba("local all postgres peer\nhostssl all app 10.0.0.0/8 password\n")
+    assert judge("pg.hba_methods", pg_hba=cleartext) == "fail"  # the KES criterion: no password method
+    assert judge("pg.hba_trust", pg_hba=cleartext) == "pass"  # but every client authenticates
+    assert judge("pg.hba_trust", pg_hba=hba("host all all 10.0.0.0/8 trust\n")) == "fail"

@@ -96,7 +96,7 @@ EXPECTED = {
     },
     "postgresql": {
         "pg.hba_methods": ("fail", "pass"), "pg.password_storage": ("fail", "pass"),
-        "pg.password_complexity": ("fail", "pass"), "pg.password_expiry": ("fail", "pass"),
+        "pg.password_complexity": ("fail", "pass"), "pg.hba_trust": ("fail", "pass"), "pg.password_expiry": ("fail", "pass"),
         "pg.lockout": ("fail", "fail"), "pg.idle_timeout": ("fail", "pass"), "pg.remote_tls": ("fail", "pass"),
         "pg.remote_superuser": ("fail", "pass"), "pg.superusers": ("fail", "pass"),
         "pg.public_schema": ("fail", "pass"), "pg.audit": ("fail", "pass"), "pg.log_line_prefix": ("fail", "pass"),
