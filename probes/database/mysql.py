@@ -88,7 +88,19 @@ def mysql_variables(section: Section) -> dict[str, Any]:
     for key in [k for k in out if k.startswith("component_connection_control_")]:
         out.setdefault(key.removeprefix("component_"), out[key])
     out["flavor"] = "mariadb" if "mariadb" in str(out.get("version", "")).lower() else "mysql"
+    out["loopback_only"] = loopback_only(out.get("bind_address"), str(out.get("skip_networking", "")) == "ON")
     return out
+
+
+def loopback_only(bind_address: Any, no_tcp: bool) -> bool:
+    """Whether the server takes connections only on this host (TCP off, or every bind address loopback);
+    an unknown bind address is not loopback."""
+    if no_tcp:
+        return True
+    if bind_address is None:
+        return False
+    addresses = [a.strip() for a in str(bind_address).split(",") if a.strip()]
+    return bool(addresses) and all(is_loopback(a) for a in addresses)
 
 
 def _password_case(plugin: str, auth: str) -> str:

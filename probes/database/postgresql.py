@@ -69,6 +69,9 @@ def pg_settings(section: Section) -> dict[str, Any]:
         if unit in _UNIT_SECONDS and isinstance(out[key], int):
             out[key + "_s"] = out[key] * _UNIT_SECONDS[unit]
     out["preload"] = [p.strip() for p in str(out.get("shared_preload_libraries", "")).split(",") if p.strip()]
+    listen = out.get("listen_addresses")  # '' = Unix socket only; unknown is not loopback
+    out["loopback_only"] = listen is not None and all(
+        is_loopback(a.strip()) for a in str(listen).split(",") if a.strip())
     return out
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from assess.probes.database.common import log_files, loose_text, number
+from assess.probes.database.common import is_loopback, log_files, loose_text, number
 from assess.probes.facts import FactUnavailable, Section, fact
 from assess.probes.service import command_words, register_setup
 
@@ -261,6 +261,7 @@ def redis_settings(section: Section) -> dict[str, Any]:
     out["bind"] = bind if isinstance(bind, list) else str(bind).split()
     out["listens_everywhere"] = not out["bind"] or any(b.lstrip("-") in ("0.0.0.0", "*", "::", "::*")
                                                        for b in out["bind"])
+    out["loopback_only"] = bool(out["bind"]) and all(is_loopback(b.lstrip("-")) for b in out["bind"])
     out["config_file"] = reads[0].path if reads else ""
     out["source"] = "+".join(source)
     out.setdefault("port", 6379)

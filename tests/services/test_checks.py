@@ -273,3 +273,28 @@ def test_pg_hba_trust_is_separate_from_cleartext_password():
     assert judge("pg.hba_methods", pg_hba=cleartext) == "fail"  # the KES criterion: no password method
     assert judge("pg.hba_trust", pg_hba=cleartext) == "pass"  # but every client authenticates
     assert judge("pg.hba_trust", pg_hba=hba("host all all 10.0.0.0/8 trust\n")) == "fail"
+
+
+def test_transport_tls_checks_do_not_apply_to_servers_listening_on_loopback_only():
+    """A database only this host can reach sends nothing over a network: no false 不符合 / 重大风险隐患 A-24."""
+    plain = "version|10.11.6-MariaDB\nhave_ssl|DISABLED\nrequire_secure_transport|OFF\n"
+    assert judge("mysql.tls_required", mysql_variables=variables(plain + "bind_address|127.0.0.1")) == "na"
+    assert judge("mysql.tls_required", mysql_variables=variables(plain + "skip_networking|ON")) == "na"
+    assert judge("mysql.tls_required", mysql_variables=variables(plain + "bind_address|0.0.0.0")) == "fail"
+    assert judge("mysql.tls_required", mysql_variables=variables(plain + "bind_address|127.0.0.1,10.0.0.5")) == "fail"
+    assert judge("mysql.tls_required", mysql_variables=variables(plain)) == "fail"  # bind unknown: judged
+
+    def pg(listen: str) -> dict:
+        return db("pg_settings", f"@@C psql settings\nlisten_addresses\t{listen}\t\nssl\toff\t\n@@RC 0")
+
+    hba = {"remote_without_tls": []}
+    assert judge("pg.remote_tls", pg_settings=pg("localhost"), pg_hba=hba) == "na"
+    assert judge("pg.remote_tls", pg_settings=pg(""), pg_hba=hba) == "na"  # Unix socket only
+    assert judge("pg.remote_tls", pg_settings=pg("*"), pg_hba=hba) == "fail"
+
+    def redis(bind: str) -> dict:
+        return db("redis_settings", f"@@F /etc/redis/redis.conf\n{bind}\nport 6379\n@@X redis-cli")
+
+    assert judge("redis.tls_only", redis_settings=redis("bind 127.0.0.1 -::1")) == "na"
+    assert judge("redis.tls_only", redis_settings=redis("bind 0.0.0.0")) == "fail"
+    assert judge("redis.tls_only", redis_settings=redis("# no bind: every interface")) == "fail"
