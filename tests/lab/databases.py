@@ -165,11 +165,19 @@ class Lab:
     def add(self, obj: dict) -> None:
         self.objects.append(obj)
 
-    def _kill_pidfile(self, pidfile: Path) -> Callable[[], None]:
-        """Stop a lab server at once: its data is thrown away, so there is nothing to shut down cleanly."""
+    def _kill_pidfile(self, pidfile: Path, sig: int = signal.SIGKILL) -> Callable[[], None]:
+        """Stop a lab server at once: its data is thrown away, so there is nothing to shut down cleanly.
+        A server with worker processes (nginx) gets TERM, so that its master stops them before it exits."""
         def stop() -> None:
             try:
-                os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
+                pid = int(pidfile.read_text().strip())
+                os.kill(pid, sig)
+                if sig != signal.SIGKILL:
+                    deadline = time.monotonic() + 5
+                    while time.monotonic() < deadline and _alive(pid):
+                        time.sleep(0.05)
+                    if _alive(pid):
+                        os.kill(pid, signal.SIGKILL)
             except (OSError, ValueError):
                 pass
         return stop
@@ -352,7 +360,7 @@ class Lab:
                 (prefix / "logs" / "error.log").touch()
                 (prefix / "logs" / "error.log").chmod(0o666)
             run([nginx, "-p", str(prefix), "-c", str(conf)])
-            self.stops.append(self._kill_pidfile(prefix / "logs" / "nginx.pid"))
+            self.stops.append(self._kill_pidfile(prefix / "logs" / "nginx.pid", signal.SIGTERM))
             wait_for(lambda p1=p1: port_open(p1), f"nginx ({kind})")
             self.add({"id": f"nginx-{kind}", "type": "middleware", "engine": "nginx", "transport": "local",
                       "binary": nginx, "prefix": str(prefix), "config": str(conf)})
@@ -429,3 +437,11 @@ class Lab:
         wait_for(lambda: port_open(port), f"Tomcat ({kind})", seconds=60)
         self.add({"id": f"tomcat-{kind}", "type": "middleware", "engine": "tomcat", "transport": "local",
                   "catalina_home": str(TOMCAT_HOME), "catalina_base": str(base)})
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True

@@ -235,7 +235,9 @@ class WebLab:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
+            # TERM is nginx's fast shutdown: the master stops its workers before it exits (a graceful QUIT can
+            # outlast the timeout on kept-alive connections, and killing the master then orphans the workers)
+            self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
