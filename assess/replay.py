@@ -52,13 +52,8 @@ def evidence_path(run_dir: Path, obj: dict[str, Any]) -> Path | None:
 
 
 def load_evidence_file(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("evidence file missing", str(path)) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"unreadable evidence: {exc}", str(path)) from None
-    if not isinstance(data, dict) or not isinstance(data.get("raw"), dict):
+    data = results.read_json_object(path, "an evidence file")
+    if not isinstance(data.get("raw"), dict):
         raise InputError("not an assess evidence file (no 'raw' sections)", str(path))
     return data
 

@@ -59,6 +59,20 @@ def create_run_dir(out: Path, run_id: str) -> Path:
     return run_dir
 
 
+def read_json_object(path: Path, what: str, missing: str | None = None) -> dict[str, Any]:
+    """A JSON object from a file; a missing file (message `missing`), an unreadable or invalid one, or anything
+    but an object is one InputError naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(missing or f"{what} missing", str(path)) from None
+    except (OSError, ValueError) as exc:  # ValueError covers JSONDecodeError and UnicodeDecodeError
+        raise InputError(f"cannot read {what}: {exc}", str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError(f"not {what} (no JSON object)", str(path))
+    return data
+
+
 def load_results(path: Path) -> dict[str, Any]:
     """Read a results.json (or the one in a run directory), checking its schema version."""
     path = path / "results.json" if path.is_dir() else path

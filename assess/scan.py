@@ -295,13 +295,8 @@ def _ssh_session(targets: list[Target], run_dir: Path, collection: Collection) -
 def read_state(run_dir: Path) -> dict[str, Any]:
     """What a run directory records about its scan (run id, start, inventory, profile, controls)."""
     path = run_dir / STATE
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{run_dir} is not a run directory of assess scan (no {STATE})") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {STATE}: {exc}", str(path)) from None
-    if not isinstance(state, dict) or not {"run_id", "started"} <= set(state):
+    state = results.read_json_object(path, STATE, f"{run_dir} is not a run directory of assess scan (no {STATE})")
+    if not {"run_id", "started"} <= set(state):
         raise InputError(f"{STATE} lacks run_id/started", str(path))
     return state
 

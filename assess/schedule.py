@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from assess import history
+from assess import history, results
 from assess.errors import InputError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -338,13 +338,9 @@ def config_path(conf_dir: Path, name: str) -> Path:
 
 def load(conf_dir: Path, name: str) -> dict[str, Any]:
     path = config_path(conf_dir, name)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"no schedule named '{name}' in {conf_dir} (see `assess schedule list`)") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read schedule: {exc}", str(path)) from None
-    if not isinstance(data, dict) or data.get("name") != name:
+    data = results.read_json_object(path, "a schedule",
+                                    f"no schedule named '{name}' in {conf_dir} (see `assess schedule list`)")
+    if data.get("name") != name:
         raise InputError("not an assess schedule file", str(path))
     return data
 

@@ -123,20 +123,10 @@ def manifest_of_archive(path: Path) -> tuple[str, dict[str, Any]]:
         report = bagcheck.check(root)
         if not report.ok:
             raise InputError(f"the previous bundle does not verify: {report.problems[0]}", str(path))
-        meta = _read_json(root / "data" / "bundle.json")
+        meta = results.read_json_object(root / "data" / "bundle.json", "bundle metadata")
         return hashlib.sha256((root / bagcheck.MANIFEST).read_bytes()).hexdigest(), meta
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("missing", str(path)) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"unreadable JSON: {exc}", str(path)) from None
-    if not isinstance(data, dict):
-        raise InputError("not a JSON object", str(path))
-    return data
 
 
 def _source_of(rel: str, run_dir: Path, controls: Path) -> str:
