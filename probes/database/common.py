@@ -10,6 +10,25 @@ from assess.probes.facts import FactUnavailable, Section
 LOOPBACK = ("localhost", "127.0.0.1", "::1", "127.0.0.0/8", "::1/128", "127.0.0.1/32", "localhost.localdomain")
 
 
+def sql_setup(label: str, locate: str, run: str) -> str:
+    """Shell that finds the engine's client (`locate` sets `_cli`), tests the connection once, and defines
+    `_sql LABEL QUERY`: the query's rows as a `_cmd`-style block named `<label> LABEL`, or why the server could
+    not be asked (client missing: not installed; connection refused or denied: the client's message, exit 1).
+    `run` is the body of `_q`, which runs one query given as "$1"."""
+    return f"""
+_cli=$({locate})
+_q() {{ {run} }}
+if [ -z "$_cli" ]; then A_DOWN=missing
+elif _o=$(_q 'SELECT 1' 2>&1); then A_DOWN=
+else A_DOWN="cannot connect to the server: $_o"; fi
+_sql() {{
+  if [ "$A_DOWN" = missing ]; then echo "$B X {label}"
+  elif [ -n "$A_DOWN" ]; then echo "$B C {label} $1"; printf '%s\\n' "$A_DOWN"; echo "$B RC 1"
+  else echo "$B C {label} $1"; _q "$2" 2>&1; echo "$B RC $?"; fi
+}}
+"""
+
+
 def query(section: Section, key: str, what: str) -> str:
     """The output of the client run recorded as `key` (`mysql accounts`); FactUnavailable when the client is
     missing, the server could not be reached or the query failed (the client's message is the reason)."""

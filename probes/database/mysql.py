@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from assess.probes.database.common import is_loopback, log_files, number, query, rows
+from assess.probes.database.common import is_loopback, log_files, number, query, rows, sql_setup
 from assess.probes.facts import Section, fact
 from assess.probes.service import command_words, register_setup
 
@@ -42,19 +42,8 @@ def _setup(settings: Mapping[str, Any]) -> str:
         f"--port={settings['port']}" if settings.get("port") else None,
         f"--user={settings['user']}" if settings.get("user") else None,
     )
-    return f"""
-_myc=$(command -v mariadb || command -v mysql)
-_q() {{ _t 30 "$_myc" {args} --batch --skip-column-names -e "$1" </dev/null; }}
-if [ -z "$_myc" ]; then A_DOWN=missing
-elif _o=$(_q 'SELECT 1' 2>&1); then A_DOWN=
-else A_DOWN="cannot connect to the server: $_o"; fi
-# _sql LABEL QUERY: the query's rows between markers, or why the server could not be asked.
-_sql() {{
-  if [ "$A_DOWN" = missing ]; then echo "$B X mysql"
-  elif [ -n "$A_DOWN" ]; then echo "$B C mysql $1"; printf '%s\\n' "$A_DOWN"; echo "$B RC 1"
-  else echo "$B C mysql $1"; _q "$2" 2>&1; echo "$B RC $?"; fi
-}}
-"""
+    return sql_setup("mysql", "command -v mariadb || command -v mysql",
+                     f'_t 30 "$_cli" {args} --batch --skip-column-names -e "$1" </dev/null;')
 
 
 register_setup(ENGINES, _setup)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from assess.probes.database.common import is_loopback, log_files, number, query, rows
+from assess.probes.database.common import is_loopback, log_files, number, query, rows, sql_setup
 from assess.probes.facts import FactUnavailable, Section, fact
 from assess.probes.service import command_words, register_setup
 
@@ -26,20 +26,9 @@ def _setup(settings: Mapping[str, Any]) -> str:
         "-U" if settings.get("user") else None, str(settings.get("user") or ""),
         "-d", str(settings.get("database") or "postgres"),
     )
-    return f"""
-PGCONNECT_TIMEOUT=5; export PGCONNECT_TIMEOUT
-_pgc=$(command -v psql)
-_q() {{ _t 30 psql -X -A -t -F "$(printf '\\t')" -v ON_ERROR_STOP=1 {args} -c "$1" </dev/null; }}
-if [ -z "$_pgc" ]; then A_DOWN=missing
-elif _o=$(_q 'SELECT 1' 2>&1); then A_DOWN=
-else A_DOWN="cannot connect to the server: $_o"; fi
-# _sql LABEL QUERY: the query's rows between markers, or why the server could not be asked.
-_sql() {{
-  if [ "$A_DOWN" = missing ]; then echo "$B X psql"
-  elif [ -n "$A_DOWN" ]; then echo "$B C psql $1"; printf '%s\\n' "$A_DOWN"; echo "$B RC 1"
-  else echo "$B C psql $1"; _q "$2" 2>&1; echo "$B RC $?"; fi
-}}
-"""
+    return "PGCONNECT_TIMEOUT=5; export PGCONNECT_TIMEOUT" + sql_setup(
+        "psql", "command -v psql",
+        f'_t 30 psql -X -A -t -F "$(printf \'\\t\')" -v ON_ERROR_STOP=1 {args} -c "$1" </dev/null;')
 
 
 register_setup(("postgresql",), _setup)
