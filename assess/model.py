@@ -88,9 +88,9 @@ class Check:
     items: list[str]
     title: str
     title_en: str
-    rule: Any  # assess.rules.Rule
+    rule: Any  # assess.catalog.rules.Rule
     remediation: Remediation
-    applies_when: Any = None  # assess.rules.Rule | None
+    applies_when: Any = None  # assess.catalog.rules.Rule | None
     na_reason: str = ""
     engines: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
@@ -165,8 +165,8 @@ class ItemResult:
     reason: str
     source: str  # checks | convention | interview | uncovered | collection
     checks: list[CheckResult] = field(default_factory=list)
-    answer: dict[str, Any] | None = None  # the interview answer behind it (assess.answers)
-    waived: dict[str, Any] | None = None  # an active waiver; the verdict stays as judged (assess.waivers)
+    answer: dict[str, Any] | None = None  # the interview answer behind it (assess.inputs.answers)
+    waived: dict[str, Any] | None = None  # an active waiver; the verdict stays as judged (assess.inputs.waivers)
 
     def as_dict(self) -> dict[str, Any]:
         out = {"item": self.item, "object": self.object, "verdict": self.verdict,

@@ -30,9 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assess import catalog, plan, profile  # noqa: E402
+from assess.catalog import load as catalog  # noqa: E402
+from assess.catalog import profile  # noqa: E402
 from assess.model import Target  # noqa: E402
 from assess.probes import script  # noqa: E402
+from assess.run import plan  # noqa: E402
 from tests.lab import sshd  # noqa: E402
 
 

@@ -26,12 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assess.catalog.schema import Problems  # noqa: E402
 from assess.model import Target  # noqa: E402
 from assess.probes.facts import facts_for  # noqa: E402
 from assess.probes.http import collector  # noqa: E402
 from assess.probes.http.definitions import FACTS  # noqa: E402
 from assess.probes.http.target import connection  # noqa: E402
-from assess.schema import Problems  # noqa: E402
 from tests.lab import nginx  # noqa: E402
 
 

@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from assess.schema import Field, Problems
+from assess.catalog.schema import Field, Problems
 
 _PATHS = ("socket", "defaults_file", "passfile", "config", "hba_file", "ca_file", "binary", "prefix",
           "catalina_home", "catalina_base")

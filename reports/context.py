@@ -15,12 +15,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from assess import conclusion
+from assess.catalog.profile import CONCLUSION_DEFAULTS
 from assess.errors import InputError
+from assess.judge import conclusion
 from assess.model import VERDICTS
-from assess.profile import CONCLUSION_DEFAULTS
 from assess.reports import labels
-from assess.results import SCHEMA
+from assess.run.document import SCHEMA
 
 CLASS_ORDER = ["PES", "CNS", "ABS", "CES", "SMC", "PSS", "ORS", "HRS", "CMS", "MMS"]
 EVIDENCE_EXCERPT = 1500

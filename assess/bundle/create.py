@@ -33,12 +33,12 @@ from typing import Any
 import yaml
 
 import assess
-from assess import catalog as catalog_mod
-from assess import profile as profile_mod
-from assess import results
 from assess.bundle import archive, bagcheck, secrets, sshsig
-from assess.collect import now
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
 from assess.errors import InputError, LintErrors
+from assess.run import document as results
+from assess.run.collect import now
 
 SCHEMA = "assess/bundle@1"
 

@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assess import catalog as catalog_mod
-from assess import profile as profile_mod
-from assess import replay, results
 from assess.bundle import archive
 from assess.bundle.verify import Verification, verify_bag
-from assess.catalog import Catalog
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
+from assess.catalog.load import Catalog
+from assess.catalog.profile import Profile
 from assess.errors import InputError
-from assess.profile import Profile
+from assess.run import document as results
+from assess.run import replay
 
 CARRIED = ("evidence", "attachments")
 FAILED_BANNER = ("证据包核验未通过，按 --force 强制导入：以下结果所依据的证据可能已被篡改 / BUNDLE VERIFICATION "

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assess import catalog as catalog_mod
-from assess import profile as profile_mod
-from assess import replay, results
 from assess.bundle import archive, create, sshsig
 from assess.bundle.verify import verify_bag
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
 from assess.errors import InputError
+from assess.run import document as results
+from assess.run import replay
 
 
 class MergeConflict(InputError):

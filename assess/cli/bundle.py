@@ -118,8 +118,8 @@ def import_cmd(path: Path, out_dir: Path | None, controls_dir: Path | None, bund
                profile_name: str | None, template: str | None, formats: str, lang: str, force: bool,
                allowed_signers: Path | None, signer_id: str | None) -> None:
     """Verify a bundle and re-evaluate its evidence offline under your catalog, profile and template."""
-    from assess import summary
     from assess.bundle import importer
+    from assess.judge import summary
 
     chosen = importer.report_formats(formats)
     name = path.name.removesuffix(".zip").removesuffix(".tar.gz").removesuffix(".tgz")

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
-from assess import catalog as catalog_mod
-from assess import fleet, judgement, reports
-from assess import profile as profile_mod
+from assess import reports
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
 from assess.cli.scan import load_inputs, show_outcome
 from assess.errors import InputError
+from assess.judge import judgement
+from assess.run import fleet
 
 _profile = click.option("--profile", "profile_name", default="level3", show_default=True,
                         help="Shipped profile name or path to a profile YAML.")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from assess import catalog as catalog_mod
+from assess.catalog import load as catalog_mod
 from assess.errors import InputError, LintErrors
 from assess.model import VERDICT_ZH
 

@@ -14,13 +14,16 @@ from typing import Any
 
 import click
 
-from assess import diff, history, lock, notify, record, rescan, results
-from assess import scan as scan_mod
-from assess import schedule as sched
-from assess.catalog import Catalog
+from assess.catalog.load import Catalog
+from assess.catalog.profile import Profile
 from assess.errors import InputError
+from assess.history import diff, lock, notify, record
+from assess.history import schedule as sched
+from assess.history import store as history
 from assess.model import Target
-from assess.profile import Profile
+from assess.run import document as results
+from assess.run import rescan
+from assess.run import scan as scan_mod
 
 DISPLAY_TZ = "Asia/Shanghai"
 _history_option = click.option(

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import TextIO
 
-from assess.collect import ObjectEvidence
+from assess.run.collect import ObjectEvidence
 
 
 class ProgressBar:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from assess import answers, inventory, questionnaire, waivers
-from assess import catalog as catalog_mod
-from assess import profile as profile_mod
-from assess.collect import now
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
 from assess.errors import InputError
+from assess.inputs import answers, questionnaire, waivers
+from assess.inventory import load as inventory
+from assess.run.collect import now
 
 _FORMATS = {".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsx"}
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from assess import judgement, reports, results
+from assess import reports
+from assess.judge import judgement
+from assess.run import document as results
 
 
 @click.command()

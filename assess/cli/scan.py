@@ -9,13 +9,16 @@ from pathlib import Path
 
 import click
 
-from assess import answers, inventory, judgement, questionnaire, reports, summary, waivers
-from assess import catalog as catalog_mod
-from assess import profile as profile_mod
-from assess import scan as scan_mod
+from assess import reports
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
 from assess.cli import history as history_cli
 from assess.cli.progress import ProgressBar
-from assess.collect import ObjectEvidence
+from assess.inputs import answers, questionnaire, waivers
+from assess.inventory import load as inventory
+from assess.judge import judgement, summary
+from assess.run import scan as scan_mod
+from assess.run.collect import ObjectEvidence
 
 
 @click.command()

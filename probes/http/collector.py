@@ -11,7 +11,6 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from assess.collect import ObjectEvidence, now
 from assess.model import Target
 from assess.probes.facts import Fact
 from assess.probes.http import active as active_tests
@@ -19,6 +18,7 @@ from assess.probes.http import passive
 from assess.probes.http.client import Client, RateLimiter, tls_context
 from assess.probes.http.definitions import FACTS
 from assess.probes.http.gathered import Gathered
+from assess.run.collect import ObjectEvidence, now
 
 COLLECTOR = "assess-http/1"
 

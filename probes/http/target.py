@@ -1,4 +1,4 @@
-"""Inventory fields of a `webapp` object and their validation (called by assess.inventory).
+"""Inventory fields of a `webapp` object and their validation (called by assess.inventory.load).
 
     - id: portal
       type: webapp
@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from assess.schema import Field, Problems, check_mapping
+from assess.catalog.schema import Field, Problems, check_mapping
 
 DEFAULT_RATE = 10.0
 FIELDS = {

@@ -6,9 +6,9 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
-from assess import catalog as catalog_mod
-from assess import profile as profile_mod
-from assess import questionnaire
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
+from assess.inputs import questionnaire
 from assess.model import FactResult, Target
 from tests.conftest import FIXTURES
 

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from assess import answers
-from assess import profile as profile_mod
+from assess.catalog import profile as profile_mod
 from assess.errors import InputError, LintErrors
+from assess.inputs import answers
 from tests.answers.common import TODAY, mini, scope, write
 
 GOOD = """

@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
-from assess import answers, evaluate
-from assess.answers import Answer, AnswerSet, Attachment
+from assess.inputs import answers
+from assess.inputs.answers import Answer, AnswerSet, Attachment
+from assess.judge import evaluate
 from assess.model import ItemResult
 from tests.answers.common import TODAY, login_defs, mini, targets
 
@@ -153,9 +154,10 @@ def test_answers_never_replace_a_checks_only_or_tailored_verdict():
 def test_an_automated_item_left_open_by_a_check_not_run_takes_an_answer():
     """8.1.4.1 b on a webapp scanned without --active: the lockout test did not run, the item is 待核查, and the
     interview answer decides it; the questionnaire lists the pair."""
-    from assess import catalog, questionnaire
+    from assess.catalog import load as catalog
+    from assess.catalog.profile import load as load_profile
+    from assess.inputs import questionnaire
     from assess.model import CheckResult, Target
-    from assess.profile import load as load_profile
 
     cat = catalog.load()
     assert cat.items["L3-CES1-02"].automation == "automated"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from assess import answers, evaluate, questionnaire
-from assess import catalog as catalog_mod
-from assess import profile as profile_mod
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
 from assess.cli import main
-from assess.inventory import interview_objects
+from assess.inputs import answers, questionnaire
+from assess.inventory.load import interview_objects
+from assess.judge import evaluate
 from assess.model import Target
 from assess.yamlio import load_file
 from tests.answers.common import TODAY, mini, scope, targets, write

@@ -12,10 +12,11 @@ import yaml
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from assess import catalog as catalog_mod
-from assess import inventory, questionnaire
-from assess import profile as profile_mod
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
 from assess.cli import main
+from assess.inputs import questionnaire
+from assess.inventory import load as inventory
 from tests.answers.common import write
 
 TODAY = date.today()

@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from assess import evaluate, waivers
 from assess.errors import LintErrors
+from assess.inputs import waivers
+from assess.judge import evaluate
 from tests.answers.common import TODAY, login_defs, mini, scope, targets, write
 
 GOOD = """

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assess import catalog as catalog_mod
 from assess.bundle import archive, create, sshsig
+from assess.catalog import load as catalog_mod
 
 OPERATOR = "operator@example.com"
 

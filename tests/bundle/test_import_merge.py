@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assess import catalog as catalog_mod
-from assess import profile as profile_mod
-from assess import replay
 from assess.bundle import archive, create, importer, merge
 from assess.bundle.verify import verify
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
 from assess.cli import main
 from assess.probes.facts import facts_for
+from assess.run import replay
 from tests.bundle.conftest import OPERATOR, extract, scan
 
 ITEM = "L3-CES1-01"  # fed by the login.defs checks on the local object
@@ -268,8 +268,8 @@ def test_merge_carries_each_shards_answers_and_refuses_contradicting_ones(answer
 
 def test_replay_uses_recorded_values_of_http_facts_once_their_transcripts_check_out():
     """HTTP/TLS facts have no shell section to re-parse: their values stand if the transcripts are intact."""
-    from assess.collect import ObjectEvidence
     from assess.probes.http.gathered import Gathered
+    from assess.run.collect import ObjectEvidence
 
     web = facts_for("webapp")
     names = list(web)[:3]

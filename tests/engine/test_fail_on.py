@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assess.errors import InputError
-from assess.judgement import exceeds
+from assess.judge.judgement import exceeds
 
 
 def doc(results, highrisk=()):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assess import catalog, profile
+from assess.catalog import load as catalog
+from assess.catalog import profile
 from assess.errors import InputError, LintErrors
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assess.rules import Group, Leaf, RuleError, apply, parse_path, parse_rule, resolve
-from assess.schema import Problems
+from assess.catalog.rules import Group, Leaf, RuleError, apply, parse_path, parse_rule, resolve
+from assess.catalog.schema import Problems
 from assess.yamlio import load_text
 
 MISSING = resolve({}, ["nope"])

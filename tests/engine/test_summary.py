@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assess import summary
+from assess.judge import summary
 
 ROW = {"item": "L3-CES1-01", "clause": "8.1.4.1 a", "weight": 1.0, "control_point": "身份鉴别", "object": "web",
        "verdict": "fail", "reason": "0/1 checks passed", "class_code": "CES"}
@@ -25,7 +25,7 @@ def test_2021_conclusion_line_has_the_score_not_a_rate():
 
 
 def test_summary_lists_triggered_risks_major_first():
-    from assess import summary
+    from assess.judge import summary
 
     doc = {"results": [], "conclusion": {"template": "2025", "conclusion_zh": "基本符合", "conformance_rate": 0.95,
                                          "items_counted": 1, "items_pending": 0, "items_total": 1},

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assess import catalog as catalog_mod
-from assess import profile as profile_mod
-from assess import replay
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
 from assess.cli import main
+from assess.run import replay
 from tests.conftest import FIXTURES
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from assess import results
+from assess.run import document as results
 
 CATALOG_SHA = "c" * 64
 

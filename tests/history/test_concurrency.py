@@ -12,13 +12,13 @@ import textwrap
 import time
 from pathlib import Path
 
-from assess import history
+from assess.history import store as history
 
 CONTROLS = Path(__file__).resolve().parent / "fixtures" / "controls"
 HOLD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from assess import lock
+    from assess.history import lock
     with lock.exclusive(Path(sys.argv[1]), 0, "test holder"):
         print("held", flush=True)
         time.sleep(float(sys.argv[2]))
@@ -89,7 +89,7 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from assess import history
+    from assess.history import store as history
     from tests.history.helpers import doc, row
     conn = history.connect(Path(sys.argv[1]))
     for i in range(25):
@@ -99,7 +99,7 @@ WRITER = textwrap.dedent("""
 
 
 def test_concurrent_writers_without_the_lock_do_not_corrupt(tmp_path: Path) -> None:
-    """Even bypassing assess.lock, WAL + busy timeout + BEGIN IMMEDIATE keep every write whole."""
+    """Even bypassing assess.history.lock, WAL + busy timeout + BEGIN IMMEDIATE keep every write whole."""
     db = tmp_path / "h.db"
     root = Path(__file__).resolve().parents[2]
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(db), name], cwd=root,

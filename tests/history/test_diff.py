@@ -7,8 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from assess import diff, history
 from assess.cli import main
+from assess.history import diff
+from assess.history import store as history
 from tests.history.helpers import doc, row, write_run
 
 CHECK_FAIL = [{"check": "linux.x", "status": "fail", "reason": "X = 5, expected ≤ 3"}]

@@ -11,7 +11,7 @@ import urllib.parse
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from assess import diff, notify
+from assess.history import diff, notify
 from tests.history.helpers import doc, row, write_run
 from tests.history.receiver import Receiver
 

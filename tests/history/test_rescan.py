@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assess import history
 from assess.cli import main
+from assess.history import store as history
 
 CONTROLS = Path(__file__).resolve().parent / "fixtures" / "controls"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assess import schedule as sched
 from assess.cli import main
 from assess.errors import InputError
+from assess.history import schedule as sched
 from tests.history.receiver import Receiver
 
 CONTROLS = Path(__file__).resolve().parent / "fixtures" / "controls"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assess import history
 from assess.cli import main
 from assess.errors import InputError
+from assess.history import store as history
 from tests.history.helpers import doc, row
 
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from assess import catalog as catalog_mod
-from assess import inventory
-from assess import profile as profile_mod
-from assess import scan as scan_mod
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
+from assess.catalog.schema import Problems
+from assess.inventory import load as inventory
 from assess.model import Target
 from assess.probes.facts import facts_for
 from assess.probes.http import collector
 from assess.probes.http.client import Client, OutOfScope, RateLimiter
-from assess.schema import Problems
+from assess.run import scan as scan_mod
 from tests.http.conftest import write_inventory
 from tests.lab.demoapp import DemoApp
 

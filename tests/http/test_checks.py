@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assess import catalog as catalog_mod
-from assess.evaluate import aggregate, run_check
+from assess.catalog import load as catalog_mod
+from assess.judge.evaluate import aggregate, run_check
 from assess.model import CheckResult, FactResult
 from assess.probes.http.client import Response
 from assess.probes.http.passive import anonymous_refused, plain_http_urls

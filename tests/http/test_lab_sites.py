@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assess import catalog as catalog_mod
-from assess import inventory
-from assess import profile as profile_mod
-from assess import scan as scan_mod
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
+from assess.inventory import load as inventory
+from assess.run import scan as scan_mod
 from tests.http.conftest import TEST_PASSWORD_ENV, check_statuses, site_object, verdicts, write_inventory
 from tests.lab.demoapp import TEST_PASSWORD
 

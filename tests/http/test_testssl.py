@@ -9,11 +9,11 @@ import subprocess
 
 import pytest
 
+from assess.catalog.schema import Problems
 from assess.model import Target
 from assess.probes.facts import facts_for
 from assess.probes.http import collector
 from assess.probes.http.target import connection
-from assess.schema import Problems
 from tests.conftest import lab_unavailable
 
 pytestmark = pytest.mark.lab

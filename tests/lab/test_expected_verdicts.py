@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assess import catalog as catalog_mod
+from assess.catalog import load as catalog_mod
 from assess.model import CHECK_STATUSES
 
 pytestmark = pytest.mark.lab

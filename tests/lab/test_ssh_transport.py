@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from assess.collect import ObjectEvidence, collect
 from assess.probes.facts import facts_for
 from assess.probes.transport import CollectionError
 from assess.probes.transport import ssh as ssh_mod
 from assess.probes.transport.ssh import SSHSession
+from assess.run.collect import ObjectEvidence, collect
 
 pytestmark = pytest.mark.lab
 

@@ -12,12 +12,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from assess import catalog as catalog_mod
-from assess.collect import parse_sections
-from assess.evaluate import run_check
+from assess.catalog import load as catalog_mod
+from assess.judge.evaluate import run_check
 from assess.model import CheckResult, FactResult
 from assess.probes import script
 from assess.probes.facts import facts_for
+from assess.run.collect import parse_sections
 
 CASES = Path(__file__).resolve().parent / "cases"
 _CATALOG: catalog_mod.Catalog | None = None

@@ -331,9 +331,9 @@ def test_pending_security_updates_match_apt():
     lists = list(Path("/var/lib/apt/lists").glob("*security*_Packages*"))
     if not lists or shutil.which("apt") is None:
         pytest.skip("no *-security package list on this host")
-    from assess.collect import parse_sections
     from assess.probes import script
     from assess.probes.facts import facts_for
+    from assess.run.collect import parse_sections
 
     fact = facts_for("linux")["packages"]
     text, token = script.build([fact])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assess.evaluate import run_check
+from assess.judge.evaluate import run_check
 from assess.model import FactResult
 from assess.probes import script
 from assess.probes.facts import FactUnavailable, Section, facts_for

@@ -1,7 +1,7 @@
 """A synthetic run over the real catalog: N objects of every type, seeded verdicts, real evidence files.
 
 Used by the report tests and by bench/report_scale.py. Results go through the real
-`assess.scan.build_document` (so high-risk rules, conclusion and 整改清单 are computed as in a scan);
+`assess.run.scan.build_document` (so high-risk rules, conclusion and 整改清单 are computed as in a scan);
 only collection is replaced: checks get seeded statuses and evidence sections, items without a check
 on the object type get seeded interview answers.
 """
@@ -13,12 +13,15 @@ import random
 from pathlib import Path
 from typing import Any
 
-from assess import catalog as catalog_mod
-from assess import evaluate, inventory, results, scan
-from assess import profile as profile_mod
-from assess.catalog import Catalog
-from assess.collect import ObjectEvidence
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
+from assess.catalog.load import Catalog
+from assess.inventory import load as inventory
+from assess.judge import evaluate
 from assess.model import CheckResult, FactResult, ItemResult, Target
+from assess.run import document as results
+from assess.run import scan
+from assess.run.collect import ObjectEvidence
 
 _TYPES = [("linux", None), ("linux", None), ("linux", None), ("database", "mysql"), ("database", "redis"),
           ("middleware", "nginx"), ("middleware", "tomcat"), ("webapp", None), ("network-device", None),

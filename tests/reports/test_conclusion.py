@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assess import conclusion
-from assess.profile import CONCLUSION_DEFAULTS
+from assess.catalog.profile import CONCLUSION_DEFAULTS
+from assess.judge import conclusion
 
 # Two classes: A (control points A.1 with I1 w1.0 and I2 w0.7, A.2 with I3 w0.4) and B (B.1: I4 w1.0, I5 w0.7).
 ITEMS = {

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from assess import catalog as catalog_mod
-from assess import highrisk
-from assess.schema import Problems
+from assess.catalog import highrisk
+from assess.catalog import load as catalog_mod
+from assess.catalog.schema import Problems
 from assess.yamlio import load_text
 
 

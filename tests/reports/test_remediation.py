@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assess import remediation
+from assess.judge import remediation
 
 ITEMS = {i: {"control_point_en": f"cp {i}", "requirement": f"requirement of {i}"} for i in "ABCDEFGH"}
 

@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from assess import judgement, reports
+from assess import reports
+from assess.judge import judgement
 from tests.reports.synthetic import make_run
 
 jsonschema = pytest.importorskip("jsonschema")

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assess import judgement, reports
+from assess import reports
 from assess.errors import InputError
+from assess.judge import judgement
 from tests.reports.synthetic import make_run
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assess import inventory
 from assess.errors import LintErrors
+from assess.inventory import load as inventory
 
 
 def load(tmp_path: Path, text: str):

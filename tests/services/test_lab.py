@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from assess import catalog as catalog_mod
-from assess import inventory, scan
-from assess import profile as profile_mod
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
+from assess.inventory import load as inventory
+from assess.run import scan
 from tests.conftest import lab_unavailable
 from tests.lab import databases
 

@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from assess import inventory
 from assess.errors import AssessError, InputError, LintErrors
+from assess.inventory import load as inventory
 
 
 def write_key(path: Path, passphrase: bytes | None = None) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from assess.cli.progress import ProgressBar
-from assess.collect import ObjectEvidence
+from assess.run.collect import ObjectEvidence
 
 
 def ev(oid: str, error: str | None = None) -> ObjectEvidence:

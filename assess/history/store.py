@@ -2,7 +2,7 @@
 
 Where: `--history PATH`, else `$ASSESS_HOME/history.db`, else `$XDG_DATA_HOME/assess/history.db`
 (`~/.local/share/assess/history.db`). The database is opened in WAL mode with a busy timeout, every write
-is one `BEGIN IMMEDIATE` transaction, and whole runs are serialised by `assess.lock` (`history.db.lock`),
+is one `BEGIN IMMEDIATE` transaction, and whole runs are serialised by `assess.history.lock` (`history.db.lock`),
 so two runs at once never interleave and never corrupt it. Keep it on a local disk (WAL needs shared
 memory, which network file systems do not provide).
 
@@ -29,9 +29,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from assess.diff import Snapshot, rows_from_document
-from assess.diff import fingerprint as fingerprint  # re-exported: defined in the pure module, documented here
 from assess.errors import InputError
+from assess.history.diff import Snapshot, rows_from_document
+from assess.history.diff import (
+    fingerprint as fingerprint,  # re-exported: defined in the pure module, documented here
+)
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
@@ -248,7 +250,7 @@ def previous(conn: sqlite3.Connection, run: Mapping[str, Any]) -> dict[str, Any]
 
 
 def snapshot(conn: sqlite3.Connection, run: Mapping[str, Any]) -> Snapshot:
-    """A recorded run in the form `assess.diff` compares."""
+    """A recorded run in the form `assess.history.diff` compares."""
     rows: dict[str, dict[str, Any]] = {}
     for r in conn.execute("SELECT * FROM verdicts WHERE run_id = ?", (run["run_id"],)):
         row = {"item": r["item"], "object": r["object_id"], "object_type": r["object_type"],

@@ -21,8 +21,8 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from assess.catalog.schema import Problems
 from assess.errors import LintErrors
-from assess.schema import Problems
 from assess.yamlio import Node
 
 _FIELDS = {

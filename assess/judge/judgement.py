@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from assess import conclusion, highrisk, remediation
-from assess.catalog import Catalog
+from assess.catalog import highrisk
+from assess.catalog.load import Catalog
+from assess.catalog.profile import CONCLUSION_DEFAULTS, Profile
 from assess.errors import InputError
-from assess.profile import CONCLUSION_DEFAULTS, Profile
+from assess.judge import conclusion, remediation
 
 EXTENSION_ZH = {"general": "安全通用要求", "cloud": "云计算安全扩展要求", "mobile": "移动互联安全扩展要求",
                 "iot": "物联网安全扩展要求", "ics": "工业控制系统安全扩展要求"}

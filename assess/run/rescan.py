@@ -3,7 +3,7 @@
 For each object of the inventory, the facts to collect again are those of the checks behind its results
 that were 不符合 / 部分符合 / 无法判定 in the earlier run (or that the earlier run does not have: a new object
 or item). An object with none of those is not contacted at all. Every other fact is carried: re-parsed from
-the earlier run's raw evidence (assess.replay, so evidence ids are checked and current parsers apply) and
+the earlier run's raw evidence (assess.run.replay, so evidence ids are checked and current parsers apply) and
 written into this run's evidence file, so the new run directory is complete on its own. Evaluation then
 runs as usual over the merged facts.
 
@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assess import plan, replay, results
-from assess.catalog import Catalog
-from assess.collect import ObjectEvidence
+from assess.catalog.load import Catalog
+from assess.catalog.profile import Profile
 from assess.errors import InputError
 from assess.model import Target
-from assess.profile import Profile
-from assess.scan import collector_for
+from assess.run import document as results
+from assess.run import plan, replay
+from assess.run.collect import ObjectEvidence
+from assess.run.scan import collector_for
 
 REDO = ("fail", "partial", "error")
 

@@ -1,6 +1,6 @@
 """Recording a scan in the history: one place that `assess scan` and `assess schedule run` share.
 
-A `Recorder` opens the history database and holds its lock (assess.lock) for the whole run, so a second run
+A `Recorder` opens the history database and holds its lock (assess.history.lock) for the whole run, so a second run
 on the same database waits or stops with a clear message; it adds `history` (inventory key, previous run,
 trend, drift against the previous run) to the results document before it is written; then it stores the
 run and returns the drift.
@@ -13,8 +13,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from assess import diff, history, lock, results
 from assess.errors import InputError
+from assess.history import diff, lock
+from assess.history import store as history
+from assess.run import document as results
 
 
 class Recorder:

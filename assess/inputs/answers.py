@@ -1,6 +1,6 @@
 """Interview and document answers (访谈/文档核查): load and validate them, then apply them to item results.
 
-An answers file is the questionnaire (assess.questionnaire) filled in, as YAML or as the xlsx form. Each
+An answers file is the questionnaire (assess.inputs.questionnaire) filled in, as YAML or as the xlsx form. Each
 answered entry names an item and an object and gives `answer` (pass / partial / fail / na, or 符合 /
 部分符合 / 不符合 / 不适用), `explanation`, `attachments`, `respondent`, `answered_at` and optionally
 `valid_until` (default: answered_at + 365 days; the answer counts through that day).
@@ -33,12 +33,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from assess import questionnaire
-from assess.catalog import Catalog
+from assess.catalog.load import Catalog
+from assess.catalog.schema import Field, Problems, check_mapping
 from assess.errors import InputError, LintErrors
+from assess.inputs import questionnaire
+from assess.inputs.questionnaire import ANSWER_VALUES, DEFAULT_VALIDITY_DAYS, Pair
 from assess.model import VERDICT_ZH, ItemResult
-from assess.questionnaire import ANSWER_VALUES, DEFAULT_VALIDITY_DAYS, Pair
-from assess.schema import Field, Problems, check_mapping
 from assess.yamlio import Node, NodeList, load_file
 
 _DATE_TYPES = (date, str, int, float, bool)

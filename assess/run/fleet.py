@@ -11,7 +11,7 @@ profile. Its section token is fixed in the script, and the script first prints a
     <token> META finished VALUE
 
 `ingest` finds the token from the header line, cuts the sections with the same code as a live scan
-(assess.collect.parse_sections) and turns each output file into one `linux` object named after its host.
+(assess.run.collect.parse_sections) and turns each output file into one `linux` object named after its host.
 """
 
 from __future__ import annotations
@@ -27,16 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import assess
-from assess import inventory, plan, results
-from assess.answers import store_attachments
-from assess.catalog import Catalog
-from assess.collect import ObjectEvidence, now, parse_sections
+from assess.catalog.load import Catalog
+from assess.catalog.profile import Profile
 from assess.errors import InputError
+from assess.inputs.answers import store_attachments
+from assess.inventory import load as inventory
 from assess.model import Target
 from assess.probes import script
 from assess.probes.facts import Fact
-from assess.profile import Profile
-from assess.scan import Inputs, ScanOutcome, judge_run
+from assess.run import document as results
+from assess.run import plan
+from assess.run.collect import ObjectEvidence, now, parse_sections
+from assess.run.scan import Inputs, ScanOutcome, judge_run
 
 FORMAT = "1"
 MAX_OUTPUT = 64 * 1024 * 1024  # as a live scan keeps at most (assess.probes.transport.local)

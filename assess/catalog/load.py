@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assess import highrisk, model
+from assess import model
+from assess.catalog import highrisk
+from assess.catalog.highrisk import HighRiskRule
+from assess.catalog.rules import Group, Leaf, parse_rule
+from assess.catalog.schema import Field, Problems, check_mapping
 from assess.errors import InputError, LintErrors
-from assess.highrisk import HighRiskRule
 from assess.model import Check, Convention, Item, Remediation
-from assess.rules import Group, Leaf, parse_rule
-from assess.schema import Field, Problems, check_mapping
 from assess.yamlio import Node, load_file, plain
 
 CATALOG_ID = "gbt22239-2019-level3-general"

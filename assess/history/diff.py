@@ -30,7 +30,7 @@ TITLES = {"regressed": "REGRESSED (conforming before, not now)", "new_failures":
 
 
 def fingerprint(item: str, object_id: str, object_type: str, address: str) -> str:
-    """The stable identity of one (item, object) verdict across runs: see assess/history.py."""
+    """The stable identity of one (item, object) verdict across runs: see assess/history/store.py."""
     text = "\0".join(("assess-fp/1", item, object_id, object_type, address or ""))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 

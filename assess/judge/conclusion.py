@@ -1,7 +1,7 @@
 """The predicted 测评结论, versioned by report template. Pure functions of the result rows.
 
 Every output is a self-assessment prediction, not an evaluator's conclusion. Both templates share how a
-verdict scores (configurable in the profile's `conclusion:` block, see assess/profile.py):
+verdict scores (configurable in the profile's `conclusion:` block, see assess/catalog/profile.py):
 
   verdict score: 符合 1, 部分符合 `partial_credit` (0.5), 不符合 0; 不适用 excluded;
                  待核查 excluded or 0 (`manual`); 无法判定 0 or excluded (`error`)
@@ -147,7 +147,7 @@ def conclude(template: str, rows: list[Mapping[str, Any]], items: Mapping[str, M
              config: Mapping[str, Any], highrisk: list[dict[str, Any]]) -> dict[str, Any]:
     """The conclusion for one template from result rows, item metadata and the high-risk findings.
 
-    `highrisk` is the list from assess.highrisk.evaluate; only `triggered` findings count (compensated
+    `highrisk` is the list from assess.catalog.highrisk.evaluate; only `triggered` findings count (compensated
     ones are shown in reports but do not change the conclusion).
     """
     triggered = [h for h in highrisk if h["status"] == "triggered"]

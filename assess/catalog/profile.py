@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assess.catalog import Catalog
+from assess.catalog.load import Catalog
+from assess.catalog.schema import Field, Problems, check_mapping
 from assess.errors import InputError, LintErrors
-from assess.schema import Field, Problems, check_mapping
 from assess.yamlio import load_file, plain
 
 _SPEC = {

@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import assess
-from assess import answers, evaluate, judgement, plan, results, waivers
-from assess.catalog import Catalog
-from assess.collect import ObjectEvidence, collect, now
+from assess.catalog.load import Catalog
+from assess.catalog.profile import Profile
 from assess.errors import InputError
+from assess.inputs import answers, waivers
+from assess.judge import evaluate, judgement
 from assess.model import VERDICT_ZH, Check, FactResult, ItemResult, Target
 from assess.probes import service
 from assess.probes.transport import Transport
-from assess.profile import Profile
+from assess.run import document as results
+from assess.run import plan
+from assess.run.collect import ObjectEvidence, collect, now
 
 if TYPE_CHECKING:
     from assess.probes.transport.ssh import SSHSession
@@ -61,7 +64,7 @@ Collector = Callable[[], ObjectEvidence]
 
 @dataclass
 class Hooks:
-    """Optional steps around a run (assess.rescan, assess.record)."""
+    """Optional steps around a run (assess.run.rescan, assess.history.record)."""
 
     only: dict[str, set[str]] | None = None  # collect only these objects, and only these facts of each
     evidence: Callable[[dict[str, ObjectEvidence], Path], None] | None = None  # after collection

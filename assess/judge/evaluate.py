@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from assess.catalog import Catalog
+from assess.catalog.load import Catalog
+from assess.catalog.profile import Profile
+from assess.catalog.rules import RuleError
 from assess.model import UNCOVERED_TYPE, Check, CheckResult, FactResult, Item, ItemResult, Target
-from assess.profile import Profile
-from assess.rules import RuleError
 
 
 def run_check(check: Check, facts: dict[str, FactResult], params: dict[str, Any]) -> CheckResult:

@@ -2,7 +2,7 @@
 
 A rule (controls/highrisk/*.yaml) is judged on each 测评对象 its `objects` types cover. Its `when`
 condition and each compensating measure's `when` are written in the check rule language
-(all / any / none over leaves, operators of assess.rules), with leaves that name one subject:
+(all / any / none over leaves, operators of assess.catalog.rules), with leaves that name one subject:
 
   {item: L3-CES1-01, op: in, value: [fail, partial]}     the item's verdict on this object
   {check: linux.x.y, op: eq, value: fail}               a check's status on this object
@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from assess import model
-from assess.rules import COMBINATORS, OPERATORS, Group, Leaf
-from assess.schema import Field, Problems, check_mapping
+from assess.catalog.rules import COMBINATORS, OPERATORS, Group, Leaf
+from assess.catalog.schema import Field, Problems, check_mapping
 from assess.yamlio import plain
 
 _ID = re.compile(r"^HR-[A-Z]{3}-[a-z0-9-]+$")

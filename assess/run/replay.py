@@ -16,14 +16,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from assess import answers, plan, results, waivers
-from assess.catalog import Catalog
-from assess.collect import ObjectEvidence, now
+from assess.catalog.load import Catalog
+from assess.catalog.profile import Profile
 from assess.errors import InputError
+from assess.inputs import answers, waivers
 from assess.model import UNCOVERED_TYPE, FactResult, Target
 from assess.probes.facts import Fact, FactUnavailable, Section
-from assess.profile import Profile
-from assess.scan import Inputs, apply_inputs, build_document, evaluate_all
+from assess.run import document as results
+from assess.run import plan
+from assess.run.collect import ObjectEvidence, now
+from assess.run.scan import Inputs, apply_inputs, build_document, evaluate_all
 
 NOT_COLLECTED = "not collected (the evidence has no output for this fact)"
 

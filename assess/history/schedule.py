@@ -39,8 +39,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from assess import history, results
 from assess.errors import InputError
+from assess.history import store as history
+from assess.run import document as results
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MARKER = "# assess-schedule: "

@@ -6,8 +6,8 @@ are judged on by interview.
 
 `-i FILE` accepts three formats, recognised by content:
   * the assess inventory (YAML with `objects:`, optional `defaults:` and `ssh_config:`);
-  * an Ansible inventory, INI or YAML (see assess.ansible_inventory);
-  * an OpenSSH client configuration (`Host` blocks; see assess.ssh_config).
+  * an Ansible inventory, INI or YAML (see assess.inventory.ansible);
+  * an OpenSSH client configuration (`Host` blocks; see assess.inventory.ssh_config).
 
 Fields are declared per object type (`TYPE_FIELDS`) and each type with a way to reach it has a connection
 builder (`CONNECTIONS`) that fills `Target.connection`; adding an object type with its own fields is one
@@ -29,15 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assess import ansible_inventory, model
-from assess import ssh_config as ssh_config_mod
+from assess import model
+from assess.catalog.schema import Field, Problems, check_mapping
 from assess.errors import InputError, LintErrors
+from assess.inventory import ansible as ansible_inventory
+from assess.inventory import ssh_config as ssh_config_mod
 from assess.model import Target
 from assess.probes import service
 from assess.probes.http import target as http_target
 from assess.probes.transport import credentials
-from assess.results import safe_name
-from assess.schema import Field, Problems, check_mapping
+from assess.run.document import safe_name
 from assess.yamlio import Node, load_text, plain, read_text
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -19,7 +19,7 @@ judged verdict and gains `waived: {...}`: it is shown, never hidden or turned in
 after `expires` a waiver stops applying and the run warns (unless a newer, active waiver covers all of
 its results). Compensating measures of active waivers are collected into `run.compensating_measures`.
 
-How waived results count in the conclusion (the rule proposed to assess.conclusion):
+How waived results count in the conclusion (the rule proposed to assess.judge.conclusion):
 
 * 2025 template: a waived result counts with its judged verdict in the 符合率, and it still takes part
   in the 重大风险隐患 rules. An evaluator does not accept an organisation's internal exceptions: a
@@ -40,12 +40,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from assess.answers import in_line_order, parse_date
-from assess.catalog import Catalog
+from assess.catalog.load import Catalog
+from assess.catalog.schema import Field, Problems, check_mapping
 from assess.errors import LintErrors
+from assess.inputs.answers import in_line_order, parse_date
+from assess.inputs.questionnaire import Pair
 from assess.model import ItemResult
-from assess.questionnaire import Pair
-from assess.schema import Field, Problems, check_mapping
 from assess.yamlio import Node, load_file
 
 COUNTING = ("a waived result keeps its judged verdict and counts as judged in the 2025 and 2021 conclusions; "

@@ -4,9 +4,9 @@ Which pairs need an answer is decided by the evaluation engine itself, run witho
 verdict would come from an interview (no automated check for that object type), from checks plus an
 interview (`partial`-automation items) or from the `system` pseudo-object (no inventory object of the
 item's types) is listed. Pairs decided by checks alone, by a convention (默认符合 / 不适用) or tailored out
-by the profile are not. The same classification validates answers (assess.answers).
+by the profile are not. The same classification validates answers (assess.inputs.answers).
 
-The filled-in form is read back by assess.answers; both formats carry the same columns.
+The filled-in form is read back by assess.inputs.answers; both formats carry the same columns.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assess import evaluate
-from assess.catalog import Catalog
+from assess.catalog.load import Catalog
+from assess.catalog.profile import Profile
 from assess.errors import InputError
+from assess.judge import evaluate
 from assess.model import Item, Target
-from assess.profile import Profile
 
 FORMAT = "assess/questionnaire@1"
 #: Kinds of pair that the questionnaire lists.

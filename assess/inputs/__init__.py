@@ -1,0 +1,1 @@
+"""What people add to a run: interview answers, the questionnaire, waivers."""

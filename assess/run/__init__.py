@@ -1,0 +1,1 @@
+"""A run: plan → collect → evidence → evaluate → write the results document; rescan, replay and fleet ingest."""
