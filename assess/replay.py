@@ -18,7 +18,7 @@ from typing import Any
 
 from assess import answers, plan, results, waivers
 from assess.catalog import Catalog
-from assess.collect import ObjectEvidence, now
+from assess.collect import ObjectEvidence, malformed, now
 from assess.errors import InputError
 from assess.model import UNCOVERED_TYPE, FactResult, Target
 from assess.probes.facts import Fact, FactUnavailable, Section
@@ -109,6 +109,8 @@ def _parse(f: Fact, stored: dict[str, Any]) -> FactResult:
     if eid and actual != eid and not text.endswith("\n[truncated]"):
         return FactResult(f.name, "error", reason="raw output does not match its evidence id (edited after "
                           "collection?)", evidence_id=eid)
+    if stored.get("problem"):
+        return FactResult(f.name, "error", reason=malformed(str(stored["problem"])), evidence_id=eid)
     rc = stored.get("rc")
     section = Section(f.name, text, rc if isinstance(rc, int) else -1)
     try:

@@ -176,7 +176,7 @@ def test_tags_apply_to_every_ingested_host(fleet, tmp_path):
 def test_odd_host_name_becomes_a_safe_id(fleet, tmp_path):
     text = fleet["output"].read_text(encoding="utf-8")
     token = text.split(" ", 1)[0]
-    renamed = re.sub(f"^({token} C hostname\n).*$", r"\1web 01/prod!", text, count=1, flags=re.M)
+    renamed = re.sub(f"^({token} C hostname\n).*$", r"\1|web 01/prod!", text, count=1, flags=re.M)
     odd = tmp_path / "odd.out"
     odd.write_text(renamed, encoding="utf-8")
     _result, doc, run_dir = ingest(tmp_path / "run", str(odd))
