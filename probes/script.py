@@ -78,18 +78,25 @@ class Collected:
     missing: list[str]
 
 
-def build(facts: Iterable[Fact], token: str | None = None, root: str = "", setup: str = "") -> tuple[str, str]:
+#: The emitted collector draws its own token on every run (`od` over /dev/urandom), and stops without one.
+FRESH_TOKEN = """B="@@ASSESS-$(od -An -N8 -tx1 /dev/urandom 2>/dev/null | tr -d ' \\n')"
+[ ${#B} -eq 25 ] || { echo "assess collector: cannot read 8 random bytes from /dev/urandom" >&2; exit 1; }"""
+
+
+def build(facts: Iterable[Fact], token: str | None = None, root: str = "", setup: str = "",
+          fresh: bool = False) -> tuple[str, str]:
     """Return (script, token). Each fact runs in its own subshell with stdin closed.
 
     `root` collects from an offline root filesystem instead of the live host (see module docstring).
     `setup` runs once before the facts (a database object's settings and credentials: assess.probes.service);
     it is part of the script only, never of a section, so it never reaches evidence.
+    `fresh`: the script draws its token when it runs (FRESH_TOKEN; the returned token is then "").
     """
-    token = token or "@@ASSESS-" + secrets.token_hex(8)
+    token = "" if fresh else token or "@@ASSESS-" + secrets.token_hex(8)
     if "'" in root:
         raise ValueError("root path must not contain a single quote")
-    parts = ["#!/bin/sh", "# assess collector: read-only; one section per fact", f"B='{token}'",
-             f"R='{root.rstrip('/')}'", PRELUDE]
+    parts = ["#!/bin/sh", "# assess collector: read-only; one section per fact",
+             FRESH_TOKEN if fresh else f"B='{token}'", f"R='{root.rstrip('/')}'", PRELUDE]
     if root:
         parts.append(ROOTFS_CMD)
     if setup:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import threading
+from pathlib import Path
+
 from assess.collect import parse_sections
 from assess.probes import script
 from assess.probes.facts import Fact, Section
@@ -62,3 +68,40 @@ def test_a_broken_section_is_a_fact_error_not_an_empty_value():
     results, raw = parse_sections([fact], script.Collected({"f": section}, []), "")
     assert results["f"].status == "error" and "malformed" in results["f"].reason
     assert raw["f"]["problem"] and raw["f"]["output"].startswith("@@C ss -tulnp")
+
+
+def run_watched(transport, tmp_path: Path) -> tuple[str, list[str], script.Collected]:
+    """Run a collector whose one fact waits until every process's argv has been read; return (the section
+    token, the command lines that held a collector token, the sections)."""
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    os.mkfifo(ready)
+    os.mkfifo(go)
+    fact = _fact("waits", f"echo up > {ready}; read _ < {go}; _cmd true")
+    text, token = script.build([fact])
+    done: dict = {}
+
+    def collect() -> None:
+        try:
+            done["out"] = transport.run_script(text, 120)
+        finally:  # the collector never got to the fact: let the reader below see EOF instead of waiting
+            with contextlib.suppress(OSError):
+                os.close(os.open(ready, os.O_WRONLY | os.O_NONBLOCK))
+
+    worker = threading.Thread(target=collect)
+    worker.start()
+    assert ready.read_text() == "up\n", done
+    leaks = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            argv = cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            if token in argv or re.search(r"@@ASSESS-\w*[0-9a-f]{16}", argv):
+                leaks.append(argv)
+    go.write_text("\n")
+    worker.join()
+    return token, leaks, script.split(done["out"].stdout, token, ["waits"])
+
+
+def test_the_section_token_is_on_no_command_line_local(tmp_path):
+    _token, leaks, collected = run_watched(LocalTransport(), tmp_path)
+    assert leaks == []
+    assert collected.sections["waits"].command("true").rc == 0
