@@ -94,7 +94,7 @@ def run_watched(transport, tmp_path: Path) -> tuple[str, list[str], script.Colle
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         with contextlib.suppress(OSError):
             argv = cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-            if token in argv or re.search(r"@@ASSESS-\w*[0-9a-f]{16}", argv):
+            if token in argv or re.search(r"@@ASSESS-[\w-]*[0-9a-f]{16}", argv):
                 leaks.append(argv)
     go.write_text("\n")
     worker.join()
