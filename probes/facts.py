@@ -45,11 +45,14 @@ class CommandRun:
 
 @dataclass
 class Section:
-    """The raw output of one fact's snippet, with the collector's markers normalised to `@@`."""
+    """The raw output of one fact's snippet, with the collector's markers normalised to `@@`; an output
+    line that starts with `@@` is stored with one more `@` (assess.probes.script). `problem` says why the
+    section's structure cannot be trusted (then its fact is an error)."""
 
     name: str
     text: str
     rc: int
+    problem: str = ""
     _blocks: list[tuple[str, str, str]] | None = field(default=None, repr=False)
 
     def blocks(self) -> list[tuple[str, str, str]]:
@@ -64,7 +67,7 @@ class Section:
                         blocks.append((marker, arg, "\n".join(body)))
                     marker, arg, body = hit, line[len(hit):], []
                 else:
-                    body.append(line)
+                    body.append(line[1:] if line.startswith("@@@") else line)
             if marker or any(body):
                 blocks.append((marker, arg, "\n".join(body)))
             self._blocks = blocks

@@ -40,6 +40,11 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+def malformed(problem: str) -> str:
+    """The reason shown on the checks of a fact whose section is malformed."""
+    return f"the collector's output for this fact is malformed ({problem}): not trusted"
+
+
 def parse_sections(facts: list[Fact], collected: script.Collected, stopped_reason: str
                    ) -> tuple[dict[str, FactResult], dict[str, dict[str, Any]]]:
     """Parse each fact's section; a parser problem makes that fact an error, never a crash."""
@@ -53,6 +58,10 @@ def parse_sections(facts: list[Fact], collected: script.Collected, stopped_reaso
         eid = script.evidence_id(section)
         text = section.text if len(section.text) <= MAX_RAW else section.text[:MAX_RAW] + "\n[truncated]"
         raw[f.name] = {"id": eid, "rc": section.rc, "command": f.command, "output": text}
+        if section.problem:
+            raw[f.name]["problem"] = section.problem
+            results[f.name] = FactResult(f.name, "error", reason=malformed(section.problem), evidence_id=eid)
+            continue
         try:
             value = f.parse(section)
         except FactUnavailable as exc:

@@ -2,7 +2,7 @@
 ingested and evaluated centrally.
 
 `emit` writes the batched collector (assess.probes.script) with the facts a Linux object needs under a
-profile. Its section token is fixed in the script, and the script first prints a header outside any section:
+profile. The script draws a fresh random section token on every run and first prints a header with it:
 
     <token> ASSESS-OUTPUT 1
     <token> META tool|catalog|profile|facts|host|started VALUE
@@ -10,7 +10,8 @@ profile. Its section token is fixed in the script, and the script first prints a
     <token> DONE
     <token> META finished VALUE
 
-`ingest` finds the token from the header line, cuts the sections with the same code as a live scan
+`ingest` takes the token from the header, which must be the output's first line (every line a fact prints
+is prefixed on the host, so no output can pose as a header or a marker), cuts the sections with the same code as a live scan
 (assess.run.collect.parse_sections) and turns each output file into one `linux` object named after its host.
 """
 
@@ -43,7 +44,7 @@ from assess.run.scan import Inputs, ScanOutcome, judge_run
 FORMAT = "1"
 MAX_OUTPUT = 64 * 1024 * 1024  # as a live scan keeps at most (assess.probes.transport.local)
 RUN_HINT = 'sh collect.sh > "$(hostname).assess.out"'
-_HEADER = re.compile(r"^(@@ASSESS-[0-9a-f]{8,64}) ASSESS-OUTPUT (\S+)(\r?)$", re.M)
+_HEADER = re.compile(r"(@@ASSESS-[0-9a-f]{8,64}) ASSESS-OUTPUT (\S+)(\r?)\n")
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DATE = "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -72,7 +73,7 @@ def emit(catalog: Catalog, profile: Profile) -> tuple[str, list[Fact]]:
         _meta("host", '"$(uname -n)"'),
         _meta("started", f'"{_DATE}"'),
     ])
-    body, _token = script.build(facts, setup=header)
+    body, _token = script.build(facts, setup=header, fresh=True)
     shebang, rest = body.split("\n", 1)
     root = [f.name for f in facts if f.needs_root]
     comment = [
@@ -124,16 +125,15 @@ def read_output(path: Path, expected: list[str]) -> Output:
         raise InputError("empty file (did the collector run? capture its standard output: "
                          f"{RUN_HINT})", str(path))
     text = data.decode("utf-8", "replace")
-    head = _HEADER.search(text)
+    head = _HEADER.match(text)
     if head is None:
-        raise InputError("not an assess collector output (no ASSESS-OUTPUT header line; emit the script with "
-                         "`assess collector emit`)", str(path))
+        raise InputError("not an assess collector output (its first line is not the ASSESS-OUTPUT header; "
+                         "emit the script with `assess collector emit`)", str(path))
     token, version, cr = head.groups()
     if version != FORMAT:
         raise InputError(f"collector output format {version!r}; this assess reads format {FORMAT}", str(path))
     if cr:  # the whole output went through a CRLF conversion on its way here
         text = text.replace("\r\n", "\n")
-    text = text[head.start():]
     meta: dict[str, str] = {}
     inside = False
     last = None

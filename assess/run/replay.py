@@ -24,7 +24,7 @@ from assess.model import UNCOVERED_TYPE, FactResult, Target
 from assess.probes.facts import Fact, FactUnavailable, Section
 from assess.run import document as results
 from assess.run import plan
-from assess.run.collect import ObjectEvidence, now
+from assess.run.collect import ObjectEvidence, malformed, now
 from assess.run.scan import Inputs, apply_inputs, build_document, evaluate_all
 
 NOT_COLLECTED = "not collected (the evidence has no output for this fact)"
@@ -111,6 +111,8 @@ def _parse(f: Fact, stored: dict[str, Any]) -> FactResult:
     if eid and actual != eid and not text.endswith("\n[truncated]"):
         return FactResult(f.name, "error", reason="raw output does not match its evidence id (edited after "
                           "collection?)", evidence_id=eid)
+    if stored.get("problem"):
+        return FactResult(f.name, "error", reason=malformed(str(stored["problem"])), evidence_id=eid)
     rc = stored.get("rc")
     section = Section(f.name, text, rc if isinstance(rc, int) else -1)
     try:

@@ -178,8 +178,10 @@ def _timer_jobs(plain: list[str]) -> list[dict]:
 
 @fact("scheduled_jobs", _SNIPPET, needs_root=True)
 def scheduled_jobs(section: Section) -> dict:
-    """Every cron / anacron entry, run-parts script and enabled systemd timer, with what it does.
-    Example: {"jobs": [...], "backup_jobs": [{"source": "/etc/cron.d/backup", "command": "rsync -a /data
+    """Every cron / anacron entry, run-parts script and enabled systemd timer, with what it does. The
+    backup, integrity, malware-scan and rootkit lists hold only host-level jobs (/etc/crontab, /etc/cron.d,
+    cron.daily etc., root's crontab, system timers); jobs of ordinary users' crontabs are in
+    `user_crontab_jobs`. Example: {"jobs": [...], "backup_jobs": [{"source": "/etc/cron.d/backup", "command": "rsync -a /data
     bk@10.0.0.9:/srv", "tools": ["rsync"], "remote_targets": ["10.0.0.9"]}], "remote_backup_targets":
     ["10.0.0.9"], "integrity_jobs": [...], "malware_scan_jobs": [...], "drbd": false}"""
     plain = section.plain().split("\n")
@@ -200,10 +202,18 @@ def scheduled_jobs(section: Section) -> dict:
         job.update(classify(job["command"]))
         if name in DISTRO_JOBS or "run-parts" in job["command"]:
             job.update(tools=[], remote_targets=[])
-    backups = [j for j in jobs if j["tools"]]
+    host = [j for j in jobs if not _user_crontab(j["source"])]
+    backups = [j for j in host if j["tools"]]
     return {"jobs": jobs, "backup_jobs": backups,
             "remote_backup_targets": sorted({t for j in backups for t in j["remote_targets"]}),
-            "integrity_jobs": [j for j in jobs if j["integrity"]],
-            "malware_scan_jobs": [j for j in jobs if j["malware_scan"]],
-            "rootkit_check_jobs": [j for j in jobs if j["rootkit_check"]],
+            "integrity_jobs": [j for j in host if j["integrity"]],
+            "malware_scan_jobs": [j for j in host if j["malware_scan"]],
+            "rootkit_check_jobs": [j for j in host if j["rootkit_check"]],
+            "user_crontab_jobs": [j for j in jobs if _user_crontab(j["source"])],
             "drbd": "drbd" in plain}
+
+
+def _user_crontab(source: str) -> bool:
+    """A crontab of an ordinary user (/var/spool/cron[/crontabs]/<user>, user not root): any user may write
+    one, so its jobs are shown but never count as the host's backup, integrity or malware-scan jobs."""
+    return bool(re.match(r"^/var/spool/cron/(crontabs/)?[^/]+$", source)) and source.rsplit("/", 1)[-1] != "root"

@@ -18,30 +18,41 @@ _SYSLOG_DAEMONS = {"rsyslogd", "syslog-ng", "syslogd"}
 _INETD_ALIASES = {"shell": "rsh", "login": "rlogin", "exec": "rexec"}
 
 
-@fact("processes", "_cmd ps -e -o pid=,uid=,ppid=,comm=")
+@fact("processes", r"""
+sed -n 's/^[[:space:]]*UID_MIN[[:space:]][[:space:]]*\([0-9][0-9]*\).*/uid_min \1/p' "$R/etc/login.defs" 2>/dev/null
+_cmd ps -e -o pid=,uid=,ppid=,comm=
+""")
 def processes(section: Section) -> dict:
-    """Names of running processes (kernel threads left out) and those with a root-owned instance.
-    Example: {"names": ["auditd", "chronyd", "sshd"], "root": ["auditd", "sshd"], "count": 87}"""
+    """Names of running processes (kernel threads left out). `names` are those with an instance owned by
+    root or a system account (uid below UID_MIN of login.defs, default 1000; nobody is not one), the only
+    ones that count as a host control: any user can start a process called `clamd`. `user_names` are
+    the processes of ordinary users, shown but never evidence. Example: {"names": ["auditd", "chronyd",
+    "sshd"], "root": ["auditd", "sshd"], "user_names": ["bash"], "uid_min": 1000, "count": 87}"""
     run = section.command("ps")
     if not run.found or run.rc not in (0, None):
         raise FactUnavailable("ps is not available: running processes cannot be listed")
+    uid_min = next((int(line.split()[1]) for line in section.plain().split("\n") if line.startswith("uid_min ")),
+                   1000)
     names: set[str] = set()
     root: set[str] = set()
+    users: set[str] = set()
     count = 0
     for line in run.output.split("\n"):
         parts = line.split(None, 3)
-        if len(parts) < 4 or not parts[0].isdigit():
+        if len(parts) < 4 or not parts[0].isdigit() or not parts[1].isdigit():
             continue
         pid, uid, ppid, comm = parts
         if pid == "2" or ppid == "2":  # kthreadd and its kernel threads
             continue
         count += 1
-        names.add(comm.strip())
+        system = int(uid) < uid_min and int(uid) != 65534
+        (names if system else users).add(comm.strip())
         if uid == "0":
             root.add(comm.strip())
     if not count:
         raise FactUnavailable("ps printed no processes")
-    return {"names": sorted(names), "root": sorted(root), "count": count}
+    return {"names": sorted(names), "root": sorted(root), "user_names": sorted(users), "uid_min": uid_min,
+            "count": count}
 
 
 @fact("listening", """

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import socket
 import sys
 import threading
@@ -34,6 +33,10 @@ CONNECT_TIMEOUT = 10.0
 AUTH_TIMEOUT = 20.0
 DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
 _ENV = "env LC_ALL=C LANG=C"
+#: sudo's prompt and the line the root shell prints once it runs. Constants, not secrets: before that shell
+#: starts only sudo writes to the channel, and nothing random ever goes on a command line (argv is public
+#: in /proc/<pid>/cmdline); the collector's section token travels on stdin inside the script.
+_PROMPT, _READY = "@@ASSESS-PROMPT@@", "@@ASSESS-READY"
 # paramiko logs a traceback when a connection it is reading is closed under it (Ctrl-C closes them all);
 # the reason reaches the user through CollectionError, so its records are not printed on their own.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
@@ -357,7 +360,6 @@ class SSHTransport:
         self.become_password_env = connection.get("become_password_env")
         self.command_timeout = connection.get("command_timeout")
         self.connect_timeout = connection.get("connect_timeout") or session.connect_timeout
-        self._token = secrets.token_hex(8)
         self._limit = 0.0
 
     @property
@@ -368,8 +370,7 @@ class SSHTransport:
         """The one remote command: the collector reads its script on stdin."""
         if not self.sudo:
             return f"{_ENV} /bin/sh -s"
-        return (f"{_ENV} sudo -S -p '@@ASSESS-PROMPT-{self._token}@@' /bin/sh -c "
-                f"'echo @@ASSESS-READY-{self._token}; exec /bin/sh -s'")
+        return f"{_ENV} sudo -S -p '{_PROMPT}' /bin/sh -c 'echo {_READY}; exec /bin/sh -s'"
 
     def run_script(self, script: str, timeout: float) -> ScriptOutput:
         limit = self._limit = float(self.command_timeout or timeout)
@@ -448,8 +449,7 @@ class SSHTransport:
 
     def _sudo(self, chan: paramiko.Channel, deadline: float) -> bytes:
         """Answer sudo's password prompt from stdin; return stdout received after the shell is ready."""
-        prompt = f"@@ASSESS-PROMPT-{self._token}@@".encode()
-        ready = f"@@ASSESS-READY-{self._token}\n".encode()
+        prompt, ready = _PROMPT.encode(), f"{_READY}\n".encode()
         out, err = bytearray(), bytearray()
         answered = False
         chan.settimeout(0.05)

@@ -72,18 +72,40 @@ def fleet(tmp_path_factory) -> dict:
 def test_emitted_script_says_what_it_is(fleet):
     text = fleet["script"].read_text(encoding="utf-8")
     cat = catalog_mod.load()
-    head = text.split("\nB='", 1)[0]
+    head = text.split('\nB="', 1)[0]
     assert head.startswith("#!/bin/sh\n# assess ")
     assert f"sha256 {cat.sha256}" in head and "# profile: level3" in head
     assert 'sh collect.sh > "$(hostname).assess.out"' in head and "Read-only" in head
-    assert re.search(r"^B='@@ASSESS-[0-9a-f]{16}'$", text, re.M)
     assert "collector" in head.split("# facts (", 1)[1]
     assert "sh collect.sh" in fleet["emit_stdout"]
     output = fleet["output"].read_text(encoding="utf-8")
-    token = re.search(r"^B='(.*)'$", text, re.M).group(1)
-    assert output.startswith(f"{token} ASSESS-OUTPUT 1\n")
+    token = re.match(r"(@@ASSESS-[0-9a-f]{16}) ASSESS-OUTPUT 1\n", output).group(1)
+    assert token not in text
     assert re.search(f"^{token} META started \\d{{4}}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$", output, re.M)
     assert f"\n{token} DONE\n" in output
+
+
+def test_every_run_of_the_emitted_script_draws_its_own_token(fleet, tmp_path):
+    again = tmp_path / "again.assess.out"
+    run_script(fleet["script"], again)
+    first, second = (p.read_text(encoding="utf-8").split(" ", 1)[0] for p in (fleet["output"], again))
+    assert first != second
+    _result, doc, run_dir = ingest(tmp_path / "run", str(again))
+
+    def statuses(run: Path, obj: dict) -> dict:  # what was collected; verdicts may follow the host's processes
+        facts = json.loads((run / obj["evidence"]).read_text(encoding="utf-8"))["facts"]
+        return {name: fact["status"] for name, fact in facts.items()}
+
+    assert statuses(run_dir, linux_object(doc)) == statuses(fleet["run_dir"], linux_object(fleet["doc"]))
+    assert set(judged(doc)) == set(judged(fleet["doc"]))
+
+
+def test_a_header_that_is_not_the_first_line_is_not_read(fleet, tmp_path):
+    text = fleet["output"].read_text(encoding="utf-8")
+    forged = tmp_path / "forged.out"
+    forged.write_text("|@@ASSESS-0123456789abcdef ASSESS-OUTPUT 1\n" + text, encoding="utf-8")
+    result = invoke("collector", "ingest", "--out", str(tmp_path / "run"), "-q", str(forged))
+    assert result.exit_code == 2 and "first line is not the ASSESS-OUTPUT header" in result.stderr
 
 
 def test_emitted_script_is_posix_sh():
@@ -176,7 +198,7 @@ def test_tags_apply_to_every_ingested_host(fleet, tmp_path):
 def test_odd_host_name_becomes_a_safe_id(fleet, tmp_path):
     text = fleet["output"].read_text(encoding="utf-8")
     token = text.split(" ", 1)[0]
-    renamed = re.sub(f"^({token} C hostname\n).*$", r"\1web 01/prod!", text, count=1, flags=re.M)
+    renamed = re.sub(f"^({token} C hostname\n).*$", r"\1|web 01/prod!", text, count=1, flags=re.M)
     odd = tmp_path / "odd.out"
     odd.write_text(renamed, encoding="utf-8")
     _result, doc, run_dir = ingest(tmp_path / "run", str(odd))
