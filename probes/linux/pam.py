@@ -83,6 +83,7 @@ def pam(section: Section) -> dict[str, Any]:
         "su_restricted": None,
         "host_trust_auth": host_trust_auth(config),
         "mfa": mfa(config),
+        "session_umask": session_umask(config),
     }
     waits = [entry["unlock_time"] for entry in result["lockout"] if entry["module"] and not entry["unlock_never"]]
     result["lockout_shortest_unlock"] = min(waits) if waits else None
@@ -90,6 +91,22 @@ def pam(section: Section) -> dict[str, Any]:
         result.update(su_restriction(config))
     result["problems"] = sorted(set(config.problems))
     return result
+
+
+def session_umask(config: PamConfig) -> list[dict[str, Any]]:
+    """pam_umask `umask=` in the sshd and login session stacks: it overrides login.defs UMASK for the
+    session (without the argument pam_umask reads UMASK, judged with login.defs)."""
+    out = []
+    for service in LOCKOUT_SERVICES:
+        if not config.has(service):
+            continue
+        for line in pamstack.flatten(config.stack(service, "session")):
+            value = line.arg("umask") if line.module == "pam_umask" else None
+            if value is not None:
+                octal = re.fullmatch(r"[0-7]{1,4}", value)
+                out.append({"service": service, "umask": f"{int(value, 8) & 0o777:03o}" if octal else value,
+                            "where": line.text})
+    return out
 
 
 def _authselect(read: Any) -> dict[str, Any] | None:
