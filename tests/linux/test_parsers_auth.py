@@ -446,3 +446,17 @@ def test_fixture_roots_parse_without_parser_errors():
     for root in sorted((HERE / "roots").iterdir()):
         for name, result in collect_root(root, names).items():
             assert "parser failed" not in result.reason, f"{root.name}/{name}: {result.reason}"
+
+
+@pytest.mark.parametrize("command,why", [
+    ("ALL", "ALL"), ("/bin/bash", "shell"), ("/usr/bin/*", "wildcard program"),
+    ("/usr/bin/vim /etc/hosts", "shell escape"), ("/usr/bin/less /var/log/syslog", "shell escape"),
+    ("/usr/bin/systemctl", "open arguments"), ("/usr/bin/find *", "open arguments"),
+    ("/usr/bin/python3.11", "open arguments"), ("/usr/bin/env", "open arguments"), ("sudoedit", "open arguments"),
+    ("/usr/bin/systemctl restart app", None), ("sudoedit /etc/app.conf", None),
+    ("/usr/bin/rsync --server *", None), ("/usr/bin/python3 /opt/job.py", None), ("/usr/bin/journalctl", None),
+    ("/usr/sbin/pg_ctl", None),
+])
+def test_sudo_root_escapes(command, why):
+    """Known root escapes count as full root (issue 17.4b); fixed commands are left to the interview."""
+    assert sudoers.root_power(command) == why
