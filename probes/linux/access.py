@@ -38,8 +38,8 @@ set +f
 @fact("sudoers", SUDOERS_SNIPPET, needs_root=True)
 def sudoers_fact(section: Section) -> dict[str, Any]:
     """Who can become root through sudo. Example: {"installed": true, "full_root": ["%sudo", "root"],
-    "nopasswd_full_root": ["deploy"], "grants": [{"principal": "deploy", "nopasswd": true, "command": "ALL", "why": "ALL",
-    "where": "/etc/sudoers.d/90-cloud:1", ...}], "authenticate_disabled": []}"""
+    "nopasswd_full_root": ["deploy"], "grants": [{"principal": "deploy", "nopasswd": true, "command": "ALL",
+    "why": "ALL", "where": "/etc/sudoers.d/90-cloud:1", ...}], "authenticate_disabled": []}"""
     files = section.files()
     for path, read in files.items():
         if read.status == "denied":
