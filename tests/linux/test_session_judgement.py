@@ -34,3 +34,19 @@ def test_covers_bits_refuses_an_unquoted_yaml_number():
 def test_umask_under_a_stricter_profile(case, minimum, expected):
     result = check_on_root("linux.session.umask", UMASK / case, {"umask_min": minimum})
     assert result.status == expected, f"{result.reason} (observed {result.observed})"
+
+
+@pytest.mark.parametrize("tmout,expected", [(600, "pass"), (None, "error"), (3600, "error")])
+def test_tmout_decides_when_sshd_cannot_be_read(tmout, expected):
+    """TMOUT within its limit passes although sshd's configuration is unreadable (non-root scans); without
+    it the unreadable sshd branch could have passed, so the check cannot be decided: error, never fail."""
+    from assess.evaluate import run_check
+    from assess.model import FactResult
+    from tests.linux.harness import catalog
+
+    cat = catalog()
+    params = {name: p.default for name, p in cat.parameters.items()}
+    facts = {"shell_session": FactResult("shell_session", "ok", value={"tmout": tmout}),
+             "sshd": FactResult("sshd", "error", reason="permission denied reading /etc/ssh/sshd_config")}
+    result = run_check(cat.checks["linux.session.idle_timeout"], facts, params)
+    assert result.status == expected, result.reason
