@@ -53,7 +53,8 @@ def pam(section: Section) -> dict[str, Any]:
     """Effective PAM policy. Example: {"password_quality": {"module": "pam_pwquality", "min_length": 8,
     "min_classes": 3, "enforce_for_root": true, "enforced": true, ...}, "lockout": [{"service": "sshd",
     "module": "pam_faillock", "deny": 5, "unlock_time": 600, "records_failures": true, "enforced": true,
-    "root_covered": false}], "su_restricted": false, "host_trust_auth": [], "mfa": {...}}"""
+    "root_covered": false}], "su_restricted": false, "host_trust_auth": [], "mfa": {...},
+    "session_umask": [{"service": "sshd", "umask": "027", "where": "common-session:25: session optional ..."}]}"""
     files = section.files()
     pamd: dict[str, str] = {}
     for path, read in files.items():
