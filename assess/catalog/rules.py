@@ -8,6 +8,9 @@ profile parameter. Evaluation is pure: facts and parameters in, an Outcome out.
 Set operators compare a list with a list: `disjoint` (shares no member), `intersects` (shares one),
 `contains_all` (holds every member of the target). Their observed value is the deciding members
 (the overlap, or for `contains_all` the list itself with the missing members in the failure).
+
+`covers_bits` reads both sides as octal masks (`"027"`, `"0177"`): the actual value must have every bit
+of the target set, e.g. a umask at least as strict as 022 (077 and 177 are, 002 is not).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from assess.yamlio import plain
 _SYMBOL = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "∈", "not_in": "∉",
            "matches": "~", "not_matches": "!~", "contains": "∋", "not_contains": "∌",
            "exists": "exists", "absent": "absent", "empty": "is empty", "not_empty": "is not empty",
-           "disjoint": "has none of", "intersects": "has any of", "contains_all": "contains all of"}
+           "disjoint": "has none of", "intersects": "has any of", "contains_all": "contains all of",
+           "covers_bits": "masks at least"}
 OPERATORS = tuple(_SYMBOL)
 _UNARY = {"exists", "absent", "empty", "not_empty"}
 _SET_OPS = {"disjoint", "intersects", "contains_all"}
@@ -266,7 +270,19 @@ def apply(op: str, actual: Any, target: Any) -> bool:
         return hit if op == "intersects" else not hit
     if op == "contains_all":
         return len(_common(_as_list(actual), _as_list(target))) == len(_as_list(target))
+    if op == "covers_bits":
+        a, t = _octal(actual), _octal(target)
+        if t is None:
+            raise RuleError(f"'covers_bits' needs an octal mask in quotes (\"022\"), not {target!r}")
+        return a is not None and a & t == t
     raise RuleError(f"unknown operator '{op}'")
+
+
+def _octal(x: Any) -> int | None:
+    """An octal mask written as text (`"027"`); None otherwise (a YAML number such as 027 is ambiguous)."""
+    if isinstance(x, str) and re.fullmatch(r"[0-7]{1,4}", x.strip()):
+        return int(x.strip(), 8)
+    return None
 
 
 def _common(pool: list[Any], targets: list[Any]) -> list[Any]:

@@ -60,11 +60,11 @@ def number(value: str) -> int | str:
     return int(value) if re.fullmatch(r"-?(0|[1-9]\d*)", value.strip()) else value
 
 
-_STAT = re.compile(r"^(?P<mode>[0-7]{3,4}) (?P<owner>\S+) (?P<group>\S+) (?P<path>/.*)$")
+_STAT = re.compile(r"^(?P<mode>[0-7]{1,4}) (?P<owner>\S+) (?P<group>\S+) (?P<path>/.*)$")
 
 
 def file_modes(text: str) -> list[dict[str, Any]]:
-    """`stat -c '%a %U %G %n'` lines → mode and who may read or write each file.
+    """`stat -c '%a %U %G %n'` lines → mode and who may read or write each file (stat prints 0044 as `44`).
 
     `group_or_other_write`: anyone but the owner may change it (a mode above 644 for a log);
     `other_access`: users outside the owner's group may read it (a mode above 640)."""

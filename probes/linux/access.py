@@ -39,7 +39,7 @@ set +f
 def sudoers_fact(section: Section) -> dict[str, Any]:
     """Who can become root through sudo. Example: {"installed": true, "full_root": ["%sudo", "root"],
     "nopasswd_full_root": ["deploy"], "grants": [{"principal": "deploy", "nopasswd": true, "command": "ALL",
-    "where": "/etc/sudoers.d/90-cloud:1", ...}], "authenticate_disabled": []}"""
+    "why": "ALL", "where": "/etc/sudoers.d/90-cloud:1", ...}], "authenticate_disabled": []}"""
     files = section.files()
     for path, read in files.items():
         if read.status == "denied":
@@ -99,16 +99,32 @@ _STAT = "stat -c %a:%U:%G:%n " + " ".join(MODE_FILES)
 @fact("file_modes", "_cmd " + _STAT)
 def file_modes(section: Section) -> dict[str, Any]:
     """Mode and owner of the account and policy files, and which of them others can write or read.
-    Example: {"files": {"/etc/shadow": {"mode": "640", "owner": "root", "group": "shadow"}},
-    "account_files": {"writable_by_others": [], "not_root_owned": [], "secret_readable": []}, ...}"""
+    Example: {"files": {"/etc/shadow": {"mode": "0640", "owner": "root", "group": "shadow"}},
+    "account_files": {"writable_by_others": [], "not_root_owned": [], "secret_readable": []}, ...}
+
+    `stat -c %a` prints the mode without leading zeros (0044 as `44`, 0000 as `0`): any width is read.
+    A file that is not reported missing but whose mode cannot be read makes the fact unavailable."""
     run = section.command(_STAT)
     if not run.found:
         raise FactUnavailable("stat(1) is not available")
     found: dict[str, dict[str, str]] = {}
+    missing: list[str] = []
+    unread: list[str] = []
     for line in run.output.splitlines():
-        m = re.fullmatch(r"([0-7]{3,4}):([^:]*):([^:]*):(/\S+)", line.strip())
+        m = re.fullmatch(r"([0-7]{1,4}):([^:]*):([^:]*):(/\S+)", line.strip())
         if m:
-            found[m.group(4)] = {"mode": m.group(1)[-3:], "owner": m.group(2), "group": m.group(3)}
+            found[m.group(4)] = {"mode": f"{int(m.group(1), 8):04o}", "owner": m.group(2), "group": m.group(3)}
+    for path in MODE_FILES:
+        if path in found:
+            continue
+        said = [line.strip() for line in run.output.splitlines()
+                if re.search("[`'‘\"]" + re.escape(path) + "['’\"]", line)]
+        if said and all("No such file or directory" in line for line in said):
+            missing.append(path)
+        else:
+            unread.append(f"{path}: {said[0][:120] if said else 'no mode reported'}")
+    if unread:
+        raise FactUnavailable("cannot read the mode of " + "; ".join(unread))
 
     def bits(path: str) -> int:
         return int(found[path]["mode"], 8)
@@ -125,7 +141,7 @@ def file_modes(section: Section) -> dict[str, Any]:
 
     if "/etc/passwd" not in found:
         raise FactUnavailable("stat gave no result for /etc/passwd: " + run.output.strip()[:200])
-    return {"files": found, "missing": [p for p in MODE_FILES if p not in found],
+    return {"files": found, "missing": missing,
             "account_files": category(ACCOUNT_FILES), "policy_files": category(POLICY_FILES)}
 
 

@@ -154,7 +154,8 @@ def home_search(section: Section) -> dict[str, Any]:
 @fact("shadow", SHADOW_SNIPPET, needs_root=True)
 def shadow(section: Section) -> dict[str, Any]:
     """Password state and aging per account, derived on the host (no hash is collected).
-    Example: {"empty_password": [], "login_enabled": ["root", "alice"], "password_users": [{"name":
+    Example: {"empty_password": [], "login_enabled": ["root", "alice"], "shell_login": ["root", "alice",
+    "postgres"], "password_users": [{"name":
     "alice", "max_days": 90, "last_change": 19800, ...}], "expired_accounts": []}"""
     read = section.file("/etc/shadow")
     if read.status == "denied":
@@ -201,6 +202,9 @@ def shadow(section: Section) -> dict[str, Any]:
         "empty_password": sorted(a["name"] for a in accounts_out if a["state"] == "empty"),
         "login_enabled": sorted(a["name"] for a in accounts_out
                                 if a["login_shell"] and a["state"] in ("hash", "empty") and not a["expired"]),
+        # a locked (`!`) or disabled (`*`) password stops password logins only: SSH keys (sshd with PAM,
+        # every mainstream default) and other non-password methods still give a shell
+        "shell_login": sorted(a["name"] for a in accounts_out if a["login_shell"] and not a["expired"]),
         "locked": sorted(a["name"] for a in accounts_out if a["state"] in ("locked", "disabled", "other")),
         "expired_accounts": sorted(a["name"] for a in accounts_out if a["expired"]),
         "password_users": password_users,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+from assess.probes.facts import FactUnavailable
+
 _LINE = re.compile(r"^([-dlcbps])([rwxsStT-]{9})[.+@]?\s+\d+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.+)$")
+_FILE = re.compile(r"^[-?][-?rwxsStT]{9}")  # a regular (or unstat-able) file's line, read or not
 
 
 def mode_bits(perms: str) -> int:
@@ -23,7 +26,8 @@ def mode_bits(perms: str) -> int:
 
 
 def parse_ls(text: str, directory: str, now: int | None) -> list[dict]:
-    """Entries of `ls -ln[R] --time-style=+%s DIR` with full paths; `-R` sub-directory headers followed."""
+    """Entries of `ls -ln[R] --time-style=+%s DIR` with full paths; `-R` sub-directory headers followed.
+    A file listed without a readable mode (`-?????????`) makes the fact unavailable, never a skipped file."""
     out = []
     current = directory.rstrip("/")
     for line in text.replace("\r", "").split("\n"):
@@ -32,6 +36,8 @@ def parse_ls(text: str, directory: str, now: int | None) -> list[dict]:
             continue
         m = _LINE.match(line)
         if not m:
+            if _FILE.match(line):
+                raise FactUnavailable(f"cannot read the mode of a file in {current}: {line[:160]}")
             continue
         kind, perms, uid, gid, size, mtime, name = m.groups()
         if kind == "l":

@@ -53,7 +53,8 @@ def pam(section: Section) -> dict[str, Any]:
     """Effective PAM policy. Example: {"password_quality": {"module": "pam_pwquality", "min_length": 8,
     "min_classes": 3, "enforce_for_root": true, "enforced": true, ...}, "lockout": [{"service": "sshd",
     "module": "pam_faillock", "deny": 5, "unlock_time": 600, "records_failures": true, "enforced": true,
-    "root_covered": false}], "su_restricted": false, "host_trust_auth": [], "mfa": {...}}"""
+    "root_covered": false}], "su_restricted": false, "host_trust_auth": [], "mfa": {...},
+    "session_umask": [{"service": "sshd", "umask": "027", "where": "common-session:25: session optional ..."}]}"""
     files = section.files()
     pamd: dict[str, str] = {}
     for path, read in files.items():
@@ -83,6 +84,7 @@ def pam(section: Section) -> dict[str, Any]:
         "su_restricted": None,
         "host_trust_auth": host_trust_auth(config),
         "mfa": mfa(config),
+        "session_umask": session_umask(config),
     }
     waits = [entry["unlock_time"] for entry in result["lockout"] if entry["module"] and not entry["unlock_never"]]
     result["lockout_shortest_unlock"] = min(waits) if waits else None
@@ -90,6 +92,22 @@ def pam(section: Section) -> dict[str, Any]:
         result.update(su_restriction(config))
     result["problems"] = sorted(set(config.problems))
     return result
+
+
+def session_umask(config: PamConfig) -> list[dict[str, Any]]:
+    """pam_umask `umask=` in the sshd and login session stacks: it overrides login.defs UMASK for the
+    session (without the argument pam_umask reads UMASK, judged with login.defs)."""
+    out = []
+    for service in LOCKOUT_SERVICES:
+        if not config.has(service):
+            continue
+        for line in pamstack.flatten(config.stack(service, "session")):
+            value = line.arg("umask") if line.module == "pam_umask" else None
+            if value is not None:
+                octal = re.fullmatch(r"[0-7]{1,4}", value)
+                out.append({"service": service, "umask": f"{int(value, 8) & 0o777:03o}" if octal else value,
+                            "where": line.text})
+    return out
 
 
 def _authselect(read: Any) -> dict[str, Any] | None:

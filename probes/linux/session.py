@@ -129,7 +129,7 @@ def _upg(conditions: list[str]) -> bool:
 def _umask(mask: str, symbolic: bool) -> str | None:
     """An octal umask as three digits (`0027` → `027`); symbolic `u=rwx,g=rx,o=` converted."""
     if not symbolic and re.fullmatch(r"[0-7]{1,4}", mask):
-        return f"{int(mask, 8):03o}"[-3:]
+        return f"{int(mask, 8) & 0o777:03o}"
     allowed = {"u": 7, "g": 7, "o": 7}
     for part in mask.split(","):
         m = re.fullmatch(r"([ugoa]*)=([rwx]*)", part)

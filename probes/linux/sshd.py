@@ -349,15 +349,18 @@ def derived(settings: dict[str, Any], version: tuple[int, int] | None, v1_hostke
     mfa = _two_methods(settings.get("authenticationmethods"))
     interval = settings.get("clientaliveinterval")
     count = settings.get("clientalivecountmax")
-    timeout = None
+    timeout = ends = None
     if isinstance(interval, int) and interval > 0 and isinstance(count, int):
         if count > 0:
-            timeout = interval * count
+            # a client that answers the keep-alive requests (any live ssh client) is never dropped
+            timeout, ends = interval * count, "unresponsive client"
         elif version is not None and version < (8, 2):
-            timeout = interval  # before 8.2, CountMax 0 dropped the client after one silent interval
+            # before 8.2, CountMax 0 dropped the client after one silent interval: a real idle timeout
+            timeout, ends = interval, "idle session"
     allow = settings.get("allowusers") or []
     restricted = bool(allow) and all("@" in u and u.split("@", 1)[1] not in ("*", "") for u in allow)
     protocol = str(settings.get("protocol") or "2")
     v1 = "1" in protocol.split(",") and version is not None and version < (7, 4) and v1_hostkey
-    return {"mfa_methods_required": mfa, "dead_peer_timeout": timeout, "allowusers_from_hosts": restricted,
+    return {"mfa_methods_required": mfa, "dead_peer_timeout": timeout, "client_alive_ends": ends,
+            "allowusers_from_hosts": restricted,
             "protocol_v1": v1}

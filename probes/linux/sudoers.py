@@ -4,8 +4,17 @@ Follows `#include` / `@include` files and `#includedir` / `@includedir` director
 read in name order, skipping names that end in `~` or contain a `.`), joins `\\` continuations,
 expands User_Alias / Runas_Alias / Cmnd_Alias, carries `(runas)` and `NOPASSWD:` / `PASSWD:` tags from
 one command to the next, and honours `Defaults !authenticate`. A command list counts as full root
-when it contains ALL (a list of `!` exclusions after ALL does not restrict a root shell) or a shell
-or su.
+when it contains ALL (a list of `!` exclusions after ALL does not restrict a root shell), a wildcard
+program, a shell, su or sudo, or a known root escape (`escape` below).
+
+Known root escapes (the sudo entries of GTFOBins): editors and pagers give a shell (`:!sh`, `!sh`)
+whatever file they open, so they count with any arguments; the other programs run commands or write any
+file as root when their arguments are open (no argument list, or a first argument that is a wildcard):
+`systemctl` (link and start a unit), `find -exec`, `tar --checkpoint-action`, interpreters, `env`, `cp`
+or `tee` over /etc/sudoers, package managers' scripts, … With fixed arguments (`systemctl restart app`,
+`python3 /opt/job.py`, `sudoedit /etc/app.conf`) they are left to the interview: what a fixed command
+can do depends on the file it runs or edits. `journalctl` is not listed: systemd's pager runs in secure
+mode under sudo (systemd 247+).
 """
 
 from __future__ import annotations
@@ -14,7 +23,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-ROOT_SHELLS = re.compile(r"(^|/)(ba|da|z|k|c|tc|fi|)sh$|(^|/)su$|(^|/)sudo$|(^|/)sudoedit$")
+ROOT_SHELLS = re.compile(r"(^|/)(ba|da|z|k|c|tc|fi|)sh$|(^|/)su$|(^|/)sudo$")
+# Interactive programs with a shell escape: root whatever their arguments.
+_ESCAPE_ANY_ARGS = re.compile(r"(^|/)(vi|vim|vim\.basic|vim\.tiny|nvim|view|vimdiff|rview|ex|ed|nano|pico|emacs|"
+                              r"less|more|most|pg|man)$")
+# Programs that run a command or write any file as root when their arguments are open.
+_ESCAPE_OPEN_ARGS = re.compile(
+    r"(^|/)(sudoedit|systemctl|find|tar|zip|awk|gawk|mawk|nawk|busybox|sed|env|cp|mv|tee|dd|install|chmod|chown|"
+    r"rsync|scp|ssh|socat|wget|curl|git|make|docker|podman|crontab|apt|apt-get|yum|dnf|rpm|dpkg|pip[0-9.]*|"
+    r"python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|irb|node|nodejs|lua[0-9.]*|php[0-9.]*|tclsh[0-9.]*|expect|gdb|"
+    r"strace|nice|ionice|timeout|xargs|nohup|stdbuf|setsid|flock|taskset|chroot|unshare|nsenter|script|"
+    r"screen|tmux|watch|nmap|openssl)$")
 _ALIAS = re.compile(r"^(User_Alias|Runas_Alias|Host_Alias|Cmnd_Alias|Cmd_Alias)\s+(.+)$")
 _INCLUDE = re.compile(r"^[#@](include|includedir)\s+(.+?)\s*$")
 _TAG = re.compile(r"^(NOPASSWD|PASSWD|NOEXEC|EXEC|SETENV|NOSETENV|LOG_INPUT|NOLOG_INPUT|LOG_OUTPUT|NOLOG_OUTPUT|"
@@ -30,6 +49,7 @@ class Grant:
     nopasswd: bool
     command: str
     where: str
+    why: str = "ALL"
 
 
 @dataclass
@@ -174,13 +194,33 @@ def _user_spec(s: Sudoers, line: str, where: str) -> None:
                 cmnd = cmnd[t.end():]
             cmnd = _OPTION.sub("", cmnd)
             for c in _expand(s, "Cmnd_Alias", [cmnd]):
-                program = c.split()[0] if c.split() else ""
-                if c.startswith("!") or not (c == "ALL" or ROOT_SHELLS.search(program)):
+                why = None if c.startswith("!") else root_power(c)
+                if why is None:
                     continue
                 if _runs_as_root(s, runas):
                     for principal in users:
                         s.grants.append(Grant(principal, _expand(s, "User_Alias", [principal]), runas, nopasswd,
-                                              c, where))
+                                              c, where, why))
+
+
+def root_power(command: str) -> str | None:
+    """Why a sudoers command gives full root (`ALL`, `shell`, `wildcard program`, `shell escape`,
+    `open arguments`), or None for a command that does not by itself."""
+    words = command.split()
+    if not words:
+        return None
+    if command == "ALL":
+        return "ALL"
+    program, args = words[0], words[1:]
+    if re.search(r"[*?\[]", program):
+        return "wildcard program"
+    if ROOT_SHELLS.search(program):
+        return "shell"
+    if _ESCAPE_ANY_ARGS.search(program):
+        return "shell escape"
+    if _ESCAPE_OPEN_ARGS.search(program) and (not args or args[0].startswith("*")):
+        return "open arguments"
+    return None
 
 
 def _runs_as_root(s: Sudoers, runas: str) -> bool:
@@ -199,7 +239,7 @@ def summary(s: Sudoers) -> dict[str, Any]:
         return g.nopasswd or "" in scopes or any(scope in (":" + g.principal, ":ALL") for scope in scopes)
 
     grants = [{"principal": g.principal, "members": g.members, "runas": g.runas, "nopasswd": no_password(g),
-               "command": g.command, "where": g.where} for g in s.grants]
+               "command": g.command, "why": g.why, "where": g.where} for g in s.grants]
     return {"full_root": sorted({g.principal for g in s.grants}),
             "nopasswd_full_root": sorted({g.principal for g in s.grants if no_password(g)}),
             "authenticate_disabled": [f"Defaults{scope} !authenticate ({where})" for scope, where in s.authenticate_off],

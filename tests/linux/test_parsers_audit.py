@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from assess.probes.facts import FactUnavailable
 from assess.probes.linux import audit, debversion, logrotate, netparse, rsyslog, syslogng
 from assess.probes.linux.logs import span_days
 from assess.probes.linux.protection import cvd_header
@@ -346,3 +347,13 @@ def test_pending_security_updates_match_apt():
     assert security <= ours
     # a security fix superseded by a newer point-release version: apt names only the newest suite
     assert ours <= set(upgradable)
+
+
+def test_ls_listing_file_without_a_readable_mode_is_unavailable():
+    """A file `ls` lists without a mode (`-?????????`: stat failed) is never dropped from the judgement."""
+    from assess.probes.linux import filelist
+    ok = "-rw-r----- 1 0 4 120 1700000000 auth.log\n"
+    assert [e["mode"] for e in filelist.parse_ls("total 4\n" + ok, "/var/log", None)] == ["0640"]
+    with pytest.raises(FactUnavailable, match="secure"):
+        filelist.parse_ls(ok + "-????????? ? ? ? ? ? secure\n", "/var/log", None)
+    assert [e["mode"] for e in filelist.parse_ls("-rwsr-x--T. 1 0 0 1 1700000000 x\n", "/d", None)] == ["5750"]

@@ -10,9 +10,10 @@ import pytest
 from assess.judge.evaluate import run_check
 from assess.model import FactResult
 from assess.probes import script
+from assess.probes.database import common as db_common
 from assess.probes.facts import FactUnavailable, Section, facts_for
 from assess.probes.linux import firewall, pamstack, sshd, sudoers
-from assess.probes.linux.access import file_modes, tcp_wrappers
+from assess.probes.linux.access import _STAT, file_modes, tcp_wrappers
 from assess.probes.linux.accounts import shadow
 from assess.probes.linux.pam import _effective, _passwdqc, pam
 from assess.probes.linux.session import _umask, shell_session
@@ -396,6 +397,35 @@ def test_file_modes_without_stat_is_unavailable():
         file_modes(section("file_modes", "@@X stat\n"))
 
 
+def test_file_modes_reads_modes_stat_prints_without_leading_zeros(tmp_path):
+    """GNU stat prints 0000 as `0` and 0044 as `44`; both are modes, not lines to skip (issue 17.1)."""
+    files = []
+    for name, mode in (("zero", 0o000), ("g-r-o-r", 0o044), ("suid", 0o4755), ("w-other", 0o002)):
+        f = tmp_path / name
+        f.write_text("x")
+        f.chmod(mode)
+        files.append(str(f))
+    out = subprocess.run(["stat", "-c", "%a %U %G %n", *files], capture_output=True, text=True, check=True).stdout
+    assert out.split()[0] == "0" and out.splitlines()[1].split()[0] == "44"
+    modes = {Path(m["path"]).name: m for m in db_common.file_modes(out)}
+    assert {k: v["mode"] for k, v in modes.items()} == {"zero": "0000", "g-r-o-r": "0044", "suid": "4755",
+                                                        "w-other": "0002"}
+    assert modes["g-r-o-r"]["other_access"] and modes["w-other"]["group_or_other_write"]
+    assert not modes["zero"]["other_access"] and not modes["zero"]["group_or_other_write"]
+    lines = "\n".join(f"{mode}:root:root:{p}" for mode, p in (
+        ("644", "/etc/passwd"), ("0", "/etc/shadow"), ("644", "/etc/group"), ("44", "/etc/gshadow"),
+        ("440", "/etc/sudoers"), ("600", "/etc/ssh/sshd_config")))
+    fact = file_modes(section("file_modes", f"@@C {_STAT}\n{lines}\n@@RC 0\n"))
+    assert fact["files"]["/etc/shadow"]["mode"] == "0000" and fact["missing"] == []
+    assert fact["account_files"]["secret_readable"] == ["/etc/gshadow 0044 root"]
+
+
+def test_file_modes_stat_error_other_than_missing_is_unavailable():
+    text = f"@@C {_STAT}\n644:root:root:/etc/passwd\nstat: cannot statx '/etc/shadow': Permission denied\n@@RC 1\n"
+    with pytest.raises(FactUnavailable, match="/etc/shadow: stat: cannot statx"):
+        file_modes(section("file_modes", text))
+
+
 @pytest.mark.parametrize("check_id,fact", [
     ("linux.accounts.no_empty_password", "shadow"),
     ("linux.pam.lockout", "pam"),
@@ -416,3 +446,17 @@ def test_fixture_roots_parse_without_parser_errors():
     for root in sorted((HERE / "roots").iterdir()):
         for name, result in collect_root(root, names).items():
             assert "parser failed" not in result.reason, f"{root.name}/{name}: {result.reason}"
+
+
+@pytest.mark.parametrize("command,why", [
+    ("ALL", "ALL"), ("/bin/bash", "shell"), ("/usr/bin/*", "wildcard program"),
+    ("/usr/bin/vim /etc/hosts", "shell escape"), ("/usr/bin/less /var/log/syslog", "shell escape"),
+    ("/usr/bin/systemctl", "open arguments"), ("/usr/bin/find *", "open arguments"),
+    ("/usr/bin/python3.11", "open arguments"), ("/usr/bin/env", "open arguments"), ("sudoedit", "open arguments"),
+    ("/usr/bin/systemctl restart app", None), ("sudoedit /etc/app.conf", None),
+    ("/usr/bin/rsync --server *", None), ("/usr/bin/python3 /opt/job.py", None), ("/usr/bin/journalctl", None),
+    ("/usr/sbin/pg_ctl", None),
+])
+def test_sudo_root_escapes(command, why):
+    """Known root escapes count as full root (issue 17.4b); fixed commands are left to the interview."""
+    assert sudoers.root_power(command) == why

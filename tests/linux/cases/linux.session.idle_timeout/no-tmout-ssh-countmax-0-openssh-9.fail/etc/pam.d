@@ -1,0 +1,1 @@
+../../../../roots/debian12/etc/pam.d
