@@ -481,11 +481,35 @@ def _privacy(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) -> N
 
 # --- paths ----------------------------------------------------------------------------------------
 
+def _roots(site: Site) -> list[str]:
+    """Where the paths are tried: every https base, and every http base that answered without redirecting
+    (an API whose root is a 404 still serves its paths) or refusing plain HTTP."""
+    roots = [b for b in site.bases if b.startswith("https:")]
+    for base in site.bases:
+        result = site.http_results.get(base, {})
+        if base.startswith("http:") and result.get("listener") and result.get("status") not in (
+                301, 302, 303, 307, 308, *REFUSALS):
+            roots.append(base)
+    return roots or list(site.pages)
+
+
 def path_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) -> None:
-    roots = [b for b in site.bases if b.startswith("https:")] or list(site.pages)
-    roots += [b for b in site.bases if b.startswith("http:") and b in site.pages and b not in roots]
-    exposed, errors, src = [], [], []
+    roots = _roots(site)
+    # one random path per root: the site's answer to a path that cannot exist (soft 404s, SPA fallbacks),
+    # compared with every sensitive path's answer, and itself an error-page probe
+    baselines: dict[str, Response] = {}
+    eerrors = []
     for root in roots:
+        url = urljoin(root, f"assess-probe-{secrets.token_hex(4)}")
+        try:
+            baselines[root] = _keep(site, client.get(url, note="random-path baseline and error-page probe"))
+        except FetchError as exc:
+            eerrors.append(f"{url}: {exc}")
+    exposed, errors, src = [], [], [r.transcript for r in baselines.values()]
+    for root in roots:
+        base = baselines.get(root)
+        baseline = exposure.Baseline(base.status, base.body.decode("latin-1"), urlsplit(base.url).path) if base \
+            else None
         for spec in exposure.SENSITIVE_PATHS:
             url = urljoin(root, spec.path)
             try:
@@ -494,7 +518,7 @@ def path_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) ->
                 errors.append(f"{url}: {exc}")
                 continue
             src.append(resp.transcript)
-            if exposure.signature_hit(spec, resp.status, resp.body.decode("latin-1")):
+            if exposure.signature_hit(spec, resp.status, resp.body.decode("latin-1"), urlsplit(url).path, baseline):
                 exposed.append({"url": url, "path": spec.path, "kind": spec.kind, "what": spec.what,
                                 "status": resp.status})
     for e in errors:
@@ -523,21 +547,22 @@ def path_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) ->
     for e in lerrors:
         g.error("directory_listing", e, lsrc)
     g.ok("directory_listing", {"checked": len(dirs) + len(site.pages), "listings": listing}, lsrc)
-    # error pages: a path that cannot exist, and a malformed parameter on the base and sampled endpoints
-    probes = [urljoin(r, f"assess-probe-{secrets.token_hex(4)}") for r in roots]
+    # error pages: the random paths above, and a malformed parameter on the base and sampled endpoints
     targets = list(dict.fromkeys([*roots, *(ep["url"] for ep in conn.get("endpoints", []))]))[:4]
-    probes += [t + ("&" if "?" in t else "?") + "id=%27%22%3E%3C" for t in targets]
-    leaks, eerrors, esrc = [], [], []
-    for url in probes:
+    probes = [r.url for r in baselines.values()] + [t + ("&" if "?" in t else "?") + "id=%27%22%3E%3C"
+                                                     for t in targets]
+    leaks, esrc = [], []
+    answers = list(baselines.values())
+    for url in probes[len(answers):]:
         try:
-            resp = _keep(site, client.get(url, note="error-page probe"))
+            answers.append(_keep(site, client.get(url, note="error-page probe")))
         except FetchError as exc:
             eerrors.append(f"{url}: {exc}")
-            continue
+    for resp in answers:
         esrc.append(resp.transcript)
         kinds = exposure.leaks(resp.text) if _is_text(resp) else []
         if kinds:
-            leaks.append({"url": url, "status": resp.status, "kinds": kinds})
+            leaks.append({"url": resp.url, "status": resp.status, "kinds": kinds})
     for resp in site.responses:
         if resp.status >= 400 and _is_text(resp) and resp.url not in probes:
             kinds = exposure.leaks(resp.text)
@@ -546,5 +571,5 @@ def path_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) ->
                 esrc.append(resp.transcript)
     for e in eerrors:
         g.error("error_disclosure", e, esrc)
-    g.ok("error_disclosure", {"probes": len(probes), "leaks": leaks,
+    g.ok("error_disclosure", {"probes": len(roots) + len(targets), "leaks": leaks,
                               "kinds": sorted({k for x in leaks for k in x["kinds"]})}, esrc)
