@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 SIGNATURE_SPAN = 65536
@@ -109,11 +109,24 @@ _TRACES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("framework-debug", _rx(r"(DEBUG = True|Werkzeug Debugger|Django Version:|Laravel|Symfony\\Component)")),
     ("absolute-path", _rx(r"(/usr/local/tomcat|/var/www/|/home/\w+/|/opt/\w+/|[A-Z]:\\\\(Program Files|inetpub|Users))")),
 )
-_VERSIONED = re.compile(r"[A-Za-z][\w.-]*/\d+(\.\d+)+|\b\d+\.\d+(\.\d+)?\b")
-BANNER_HEADERS = ("Server", "X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-Version", "X-Generator",
-                  "X-Runtime", "Via", "X-Application-Context")
-_SERVER_PAGE = _rx(r"<hr>\s*<center>\s*(nginx|Apache|openresty|Tengine)/(\d[\w.]*)|Apache Tomcat/(\d[\w.]*)|"
-                  r"(Apache|nginx)/(\d[\w.]*) (Server at|\()")
+#: Headers whose value names products, each with an optional version (RFC 9110 product tokens).
+PRODUCT_HEADERS = ("Server", "X-Powered-By", "X-Generator", "Via")
+#: Headers whose value is the version of the product the header is named after.
+VERSION_HEADERS = ("X-AspNet-Version", "X-AspNetMvc-Version", "X-OWA-Version", "MicrosoftSharePointTeamServices",
+                   "X-Jenkins")
+BANNER_HEADERS = PRODUCT_HEADERS + VERSION_HEADERS
+# A version is at least major.minor: "Apache/2" (ServerTokens Major) and "Drupal 10" name no release.
+_RELEASE = r"v?\d+\.\d+[\w.+~-]*"
+_SLASH = re.compile(rf"(?<![\w.-])([A-Za-z][\w.+-]*)/({_RELEASE})")  # nginx/1.22.1, Microsoft-IIS/10.0
+_PAREN = re.compile(rf"(?<![\w.-])([A-Za-z][\w+-]*)\(({_RELEASE})\)")  # Jetty(9.4.44.v20210927)
+_SPACE = re.compile(rf"(?<![\w.-])([A-Za-z][A-Za-z+-]*) ({_RELEASE})(?![\w.])")  # Express 4.16.0
+_IPV4 = re.compile(r"\A\d{1,3}(\.\d{1,3}){3}\Z")
+_PROTOCOLS = {"http", "https", "shttp"}
+_VIA_PROTOCOL = re.compile(r"\A\s*(?:[A-Za-z]+/)?\d+(?:\.\d+)?\s+")
+_BARE_VERSION = re.compile(r"\A\s*v?\d+\.\d+")
+_SERVER_PAGE = _rx(r"<hr>\s*<center>\s*((?:nginx|Apache|openresty|Tengine)/\d+\.\d[\w.]*)|"
+                   r"(Apache Tomcat/\d+\.\d[\w.-]*)|((?:Apache|nginx)/\d+\.\d[\w.]*)(?: \([^)<]*\))? Server at|"
+                   r"Powered by (Jetty:// \d+\.\d[\w.-]*)|(Microsoft-IIS/\d+\.\d+)")
 
 
 def without_echo(body: str, *paths: str) -> str:
@@ -165,18 +178,43 @@ def leaks(body: str) -> list[str]:
     return [kind for kind, rx in _TRACES if rx.search(text)]
 
 
-def banners(headers: list[tuple[str, str]]) -> list[dict[str, str]]:
-    """Version-revealing headers: Server: nginx/1.22.1, X-Powered-By: PHP/7.4.3 …"""
-    out = []
+def product_versions(value: str, *, via: bool = False) -> list[str]:
+    """The product versions a header value names: `nginx/1.22.1`, `Jetty(9.4.44)`, `Express 4.16.0`. A
+    protocol version is none: `HTTP/1.1`, and the leading `1.1` of each Via entry (received-protocol), so
+    `Via: 1.1 varnish` names no version while `Via: 1.1 proxy (squid/5.7)` does."""
+    parts = [_VIA_PROTOCOL.sub("", entry, count=1) for entry in value.split(",")] if via else [value]
+    found = []
+    for part in parts:
+        for rx in (_SLASH, _PAREN, _SPACE):
+            for m in rx.finditer(part):
+                product, release = m.group(1), m.group(2)
+                if product.lower() in _PROTOCOLS or rx is _SPACE and _IPV4.match(release):
+                    continue
+                found.append(m.group(0))
+    return list(dict.fromkeys(found))
+
+
+def banners(headers: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Banner headers and the product versions they reveal (Server: nginx/1.22.1, X-Powered-By: PHP/7.4.3,
+    X-AspNet-Version: 4.0.30319); `versioned` is false for a bare product name or a protocol version."""
+    products = {h.lower() for h in PRODUCT_HEADERS}
+    bare = {h.lower() for h in VERSION_HEADERS}
+    out: list[dict[str, Any]] = []
     for name, value in headers:
-        if name.lower() in (h.lower() for h in BANNER_HEADERS):
-            out.append({"header": name, "value": value[:200], "versioned": bool(_VERSIONED.search(value))})
+        low = name.lower()
+        if low in products:
+            versions = product_versions(value, via=low == "via")
+        elif low in bare:
+            versions = [value.strip()] if _BARE_VERSION.match(value) else []
+        else:
+            continue
+        out.append({"header": name, "value": value[:200], "versioned": bool(versions), "versions": versions})
     return out
 
 
 def page_versions(body: str) -> list[str]:
-    """Server versions printed in default error pages (`<center>nginx/1.22.1</center>`)."""
+    """Server versions printed in default error pages (`<center>nginx/1.22.1</center>`, `Apache Tomcat/10.1.16`)."""
     out = []
     for m in _SERVER_PAGE.finditer(body[:SIGNATURE_SPAN]):
-        out.append(m.group(0).replace("<hr>", "").replace("<center>", "").strip())
+        out.append(next(g for g in m.groups() if g))
     return list(dict.fromkeys(out))
