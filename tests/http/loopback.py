@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from assess.catalog.schema import Problems
 from assess.model import Target
 from assess.probes.facts import facts_for
 from assess.probes.http import collector
 from assess.probes.http.target import connection
-from assess.schema import Problems
 
 
 @dataclass

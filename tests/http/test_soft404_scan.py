@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from assess import catalog as catalog_mod
-from assess import inventory
-from assess import profile as profile_mod
-from assess import scan as scan_mod
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
+from assess.inventory import load as inventory
+from assess.run import scan as scan_mod
 from tests.http.conftest import check_statuses, write_inventory
 from tests.http.loopback import Answer, serve
 
