@@ -154,6 +154,12 @@ def _echoes(spec: SensitivePath, path: str) -> tuple[str, ...]:
     return (path, spec.path) if "/" in spec.path or "." in spec.path else (path,)
 
 
+def same_answer(body: str, echoes: tuple[str, ...], baseline: Baseline) -> bool:
+    """`body` (the answer to a request whose path may be echoed in any of `echoes`) is the site's answer to
+    any path: the same page as `baseline` once echoed paths and ids are set aside."""
+    return baseline.status == 200 and _shape(body, *echoes) == _shape(baseline.body, baseline.path)
+
+
 def signature_hit(spec: SensitivePath, status: int, body: str, path: str, baseline: Baseline | None = None) -> bool:
     """The path answered with its real content: HTTP 200, every signature pattern matches content the
     request path (`path`, as sent) did not put into the body, and the answer is not the site's answer to
@@ -161,8 +167,7 @@ def signature_hit(spec: SensitivePath, status: int, body: str, path: str, baseli
     if status != 200:
         return False
     echoes = _echoes(spec, path)
-    if baseline is not None and baseline.status == 200 and _shape(body, *echoes) == _shape(baseline.body,
-                                                                                          baseline.path):
+    if baseline is not None and same_answer(body, echoes, baseline):
         return False
     text = without_echo(body[:SIGNATURE_SPAN], *echoes)
     return all(rx.search(text) for rx in spec.signature)
@@ -172,9 +177,10 @@ def directory_listing(body: str) -> bool:
     return bool(_LISTING.search(body[:SIGNATURE_SPAN]))
 
 
-def leaks(body: str) -> list[str]:
-    """Kinds of internal detail a response body gives away (stack trace, SQL error, absolute path…)."""
-    text = body[:262144]
+def leaks(body: str, *echoes: str) -> list[str]:
+    """Kinds of internal detail a response body gives away (stack trace, SQL error, absolute path…), in
+    content the request did not put there (`echoes`: its path and query, as a soft 404 repeats them)."""
+    text = without_echo(body[:262144], *echoes)
     return [kind for kind, rx in _TRACES if rx.search(text)]
 
 

@@ -179,3 +179,46 @@ def test_near_misses_do_not_match(path):
 
 def test_every_signature_has_fixtures():
     assert {s.path for s in exposure.SENSITIVE_PATHS} == set(REAL) == set(NEAR_MISSES)
+
+
+# --- siblings: error details, the privacy policy and protected endpoints on soft-404 sites ------------
+
+def _echo_404(path: str) -> Answer:
+    """A 404 page that repeats the request, e.g. an MVC app with routes like /home/index/…"""
+    return Answer(404, f"<html><body><h1>404</h1><p>No route for GET {path}</p></body></html>")
+
+
+def test_an_echoed_request_path_is_no_absolute_path_leak():
+    with serve(_echo_404) as base:
+        facts = collect(base, ["error_disclosure"], endpoints=["/home/index/list", "/opt/api/v1/"])
+    assert facts["error_disclosure"]["leaks"] == []
+
+
+def test_a_real_absolute_path_still_leaks():
+    def route(path: str) -> Answer:
+        return Answer(404, f"<html><body>No route for GET {path} in /var/www/app/index.php</body></html>")
+
+    with serve(route) as base:
+        facts = collect(base, ["error_disclosure"], endpoints=["/home/index/list"])
+    assert facts["error_disclosure"]["kinds"] == ["absolute-path"]
+
+
+def test_privacy_policy_that_answers_like_any_path_is_checked_by_hand():
+    with serve(_spa) as base:
+        facts = collect(base, ["privacy_policy"], privacy_policy="/privacy")
+    assert facts["privacy_policy"].startswith("skipped: ") and "random path" in facts["privacy_policy"]
+
+    def route(path: str) -> Answer:
+        if path == "/privacy":
+            return Answer(body="<html><body><h1>隐私政策</h1>" + "<p>我们仅收集必要的个人信息。</p>" * 20 + "</body></html>")
+        return _spa(path)
+
+    with serve(route) as base:
+        facts = collect(base, ["privacy_policy"], privacy_policy="/privacy")
+    assert facts["privacy_policy"]["reachable"] is True
+
+
+def test_protected_endpoint_answering_a_soft_404_is_not_anonymous_access():
+    with serve(_json_echo) as base:
+        facts = collect(base, ["access_control"], endpoints=[{"path": "/admin/users", "auth": True}])
+    assert facts["access_control"]["anonymous_access"] == []
