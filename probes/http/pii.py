@@ -205,24 +205,25 @@ def _number_kinds(key: str) -> set[str]:
 def scan(text: str) -> Findings:
     """Unmasked personal information in `text` (already masked values such as 138****1234 do not match);
     a JSON document is scanned value by value."""
-    head = text.lstrip()[:1]
-    if head in ("{", "["):
+    if text.lstrip()[:1] in ("{", "["):
         try:
-            doc = json.loads(text)
-        except ValueError:
-            doc = None
-        if doc is not None:
-            total = Findings()
-            for key, value, number in _json_strings(doc):
-                found = _spans(value, key=key)[1]
-                if number:
-                    allowed = _number_kinds(key)
-                    for kind in KINDS:
-                        if kind not in allowed:
-                            found.counts[kind], found.samples[kind] = 0, []
-                total.merge(found)
-            return total
+            return _scan_json(json.loads(text))
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to walk: scan it as text
+            pass
     return _spans(text)[1]
+
+
+def _scan_json(doc: object) -> Findings:
+    total = Findings()
+    for key, value, number in _json_strings(doc):
+        found = _spans(value, key=key)[1]
+        if number:
+            allowed = _number_kinds(key)
+            for kind in KINDS:
+                if kind not in allowed:
+                    found.counts[kind], found.samples[kind] = 0, []
+        total.merge(found)
+    return total
 
 
 def mask_text(text: str) -> str:

@@ -131,3 +131,8 @@ def test_uuid_tails_do_not_fail_8_1_4_11_over_http():
         leaking = collect(base, ["personal_info"], endpoints=["/api/orders", "/api/driver"])["personal_info"]
     assert clean["unmasked_kinds"] == [] and clean["counts"]["phone"] == 0
     assert leaking["unmasked_kinds"] == ["phone"] and leaking["counts"]["phone"] == 1
+
+
+def test_deeply_nested_json_is_scanned_as_text():
+    body = "[" * 5000 + '"13812345678"' + "]" * 5000
+    assert pii.scan(body).kinds == ["phone"]
