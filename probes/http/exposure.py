@@ -157,7 +157,8 @@ def _echoes(spec: SensitivePath, path: str) -> tuple[str, ...]:
 def same_answer(body: str, echoes: tuple[str, ...], baseline: Baseline) -> bool:
     """`body` (the answer to a request whose path may be echoed in any of `echoes`) is the site's answer to
     any path: the same page as `baseline` once echoed paths and ids are set aside."""
-    return baseline.status == 200 and _shape(body, *echoes) == _shape(baseline.body, baseline.path)
+    return baseline.status == 200 and _shape(body, *echoes) == _shape(baseline.body, baseline.path,
+                                                                       baseline.path.lstrip("/"))
 
 
 def signature_hit(spec: SensitivePath, status: int, body: str, path: str, baseline: Baseline | None = None) -> bool:
