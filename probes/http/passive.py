@@ -9,7 +9,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from assess.probes.http import exposure, forms, grade, hello, observatory, pii, tls
 from assess.probes.http.client import Client, FetchError, Response
@@ -44,9 +44,21 @@ class Site:
     responses: list[Response] = field(default_factory=list)  # every response, for banners and leaks
     tls: dict[str, tls.OriginTLS] = field(default_factory=dict)
     tls_errors: dict[str, str] = field(default_factory=dict)
+    baselines: dict[str, Response | str] = field(default_factory=dict)  # directory → answer to a random path
 
     def https_origins(self) -> list[str]:
         return list(dict.fromkeys(origin_of(b) for b in self.bases if b.startswith("https:")))
+
+    def baseline(self, client: Client, directory: str) -> Response | str:
+        """The site's answer to a random path in `directory` (soft 404s, SPA fallbacks), fetched once;
+        the reason where it could not be fetched."""
+        if directory not in self.baselines:
+            url = urljoin(directory, f"assess-probe-{secrets.token_hex(4)}")
+            try:
+                self.baselines[directory] = _keep(self, client.get(url, note="random-path baseline"))
+            except FetchError as exc:
+                self.baselines[directory] = f"{url}: {exc}"
+        return self.baselines[directory]
 
 
 def _keep(site: Site, resp: Response) -> Response:
@@ -388,13 +400,13 @@ def _pii(g: Gathered, site: Site, endpoints: dict[str, Response], errors: list[s
 
 #: Top-level JSON fields many frameworks (RuoYi, Spring apps' wrappers, …) use for an in-body status code.
 _BODY_STATUS_KEYS = ("code", "status", "errcode", "errCode", "statusCode", "resultCode")
-_BODY_DENIED_CODES = {401, 403, "401", "403"}
+_BODY_DENIED_CODES = {401, 403, 404, "401", "403", "404"}
 
 
 def anonymous_refused(resp: Response) -> bool:
     """Whether an endpoint refused an anonymous request: 401/403/404, a redirect, a login form, or a 2xx
-    JSON answer whose own status code is 401/403 (APIs that always answer HTTP 200, e.g.
-    {"code": 401, "msg": "请先登录"}), which carries no protected content."""
+    JSON answer whose own status code is 401/403/404 (APIs that always answer HTTP 200, e.g.
+    {"code": 401, "msg": "请先登录"} or a soft 404), which carries no protected content."""
     if resp.status in (401, 403, 404) or 300 <= resp.status < 400:
         return True
     if resp.status >= 300:
@@ -474,6 +486,13 @@ def _privacy(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) -> N
     final = chain[-1]
     for r in chain:
         _keep(site, r)
+    base = site.baseline(client, urljoin(url, "."))
+    if final.status == 200 and not isinstance(base, str) and exposure.same_answer(
+            final.text, (urlsplit(final.url).path,), exposure.Baseline(base.status, base.text, urlsplit(base.url).path)):
+        g.skip("privacy_policy", f"{url} answers like a random path of the site (an SPA shell or a soft 404), so "
+                                 "whether it shows the privacy policy cannot be seen without running its scripts; "
+                                 "check the page in a browser")
+        return
     g.ok("privacy_policy", {"configured": True, "url": url, "status": final.status,
                             "reachable": final.status == 200 and len(final.body) > 200 and not stop},
          [r.transcript for r in chain])
@@ -481,11 +500,41 @@ def _privacy(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) -> N
 
 # --- paths ----------------------------------------------------------------------------------------
 
+def _request_echoes(url: str) -> tuple[str, ...]:
+    """What an answer may repeat of its request: the path, with and without the decoded query."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return (f"{path}?{unquote(parts.query)}", f"{path}?{parts.query}", path) if parts.query else (path,)
+
+
+def _roots(site: Site) -> list[str]:
+    """Where the paths are tried: every https base, and every http base that answered without redirecting
+    (an API whose root is a 404 still serves its paths) or refusing plain HTTP."""
+    roots = [b for b in site.bases if b.startswith("https:")]
+    for base in site.bases:
+        result = site.http_results.get(base, {})
+        if base.startswith("http:") and result.get("listener") and result.get("status") not in (
+                301, 302, 303, 307, 308, *REFUSALS):
+            roots.append(base)
+    return roots or list(site.pages)
+
+
 def path_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) -> None:
-    roots = [b for b in site.bases if b.startswith("https:")] or list(site.pages)
-    roots += [b for b in site.bases if b.startswith("http:") and b in site.pages and b not in roots]
-    exposed, errors, src = [], [], []
+    roots = _roots(site)
+    # the site's answer to a random path, compared with every sensitive path's answer; also an error-page probe
+    eerrors = []
+    baselines: dict[str, Response] = {}
     for root in roots:
+        answer = site.baseline(client, root)
+        if isinstance(answer, str):
+            eerrors.append(answer)
+        else:
+            baselines[root] = answer
+    exposed, errors, src = [], [], [r.transcript for r in baselines.values()]
+    for root in roots:
+        base = baselines.get(root)
+        baseline = exposure.Baseline(base.status, base.body.decode("latin-1"), urlsplit(base.url).path) if base \
+            else None
         for spec in exposure.SENSITIVE_PATHS:
             url = urljoin(root, spec.path)
             try:
@@ -494,7 +543,7 @@ def path_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) ->
                 errors.append(f"{url}: {exc}")
                 continue
             src.append(resp.transcript)
-            if exposure.signature_hit(spec, resp.status, resp.body.decode("latin-1")):
+            if exposure.signature_hit(spec, resp.status, resp.body.decode("latin-1"), urlsplit(url).path, baseline):
                 exposed.append({"url": url, "path": spec.path, "kind": spec.kind, "what": spec.what,
                                 "status": resp.status})
     for e in errors:
@@ -523,28 +572,29 @@ def path_facts(g: Gathered, client: Client, site: Site, conn: dict[str, Any]) ->
     for e in lerrors:
         g.error("directory_listing", e, lsrc)
     g.ok("directory_listing", {"checked": len(dirs) + len(site.pages), "listings": listing}, lsrc)
-    # error pages: a path that cannot exist, and a malformed parameter on the base and sampled endpoints
-    probes = [urljoin(r, f"assess-probe-{secrets.token_hex(4)}") for r in roots]
+    # error pages: the random paths above, and a malformed parameter on the base and sampled endpoints
     targets = list(dict.fromkeys([*roots, *(ep["url"] for ep in conn.get("endpoints", []))]))[:4]
-    probes += [t + ("&" if "?" in t else "?") + "id=%27%22%3E%3C" for t in targets]
-    leaks, eerrors, esrc = [], [], []
-    for url in probes:
+    probes = [r.url for r in baselines.values()] + [t + ("&" if "?" in t else "?") + "id=%27%22%3E%3C"
+                                                     for t in targets]
+    leaks, esrc = [], []
+    answers = list(baselines.values())
+    for url in probes[len(answers):]:
         try:
-            resp = _keep(site, client.get(url, note="error-page probe"))
+            answers.append(_keep(site, client.get(url, note="error-page probe")))
         except FetchError as exc:
             eerrors.append(f"{url}: {exc}")
-            continue
+    for resp in answers:
         esrc.append(resp.transcript)
-        kinds = exposure.leaks(resp.text) if _is_text(resp) else []
+        kinds = exposure.leaks(resp.text, *_request_echoes(resp.url)) if _is_text(resp) else []
         if kinds:
-            leaks.append({"url": url, "status": resp.status, "kinds": kinds})
+            leaks.append({"url": resp.url, "status": resp.status, "kinds": kinds})
     for resp in site.responses:
         if resp.status >= 400 and _is_text(resp) and resp.url not in probes:
-            kinds = exposure.leaks(resp.text)
+            kinds = exposure.leaks(resp.text, *_request_echoes(resp.url))
             if kinds and resp.url not in [x["url"] for x in leaks]:
                 leaks.append({"url": resp.url, "status": resp.status, "kinds": kinds})
                 esrc.append(resp.transcript)
     for e in eerrors:
         g.error("error_disclosure", e, esrc)
-    g.ok("error_disclosure", {"probes": len(probes), "leaks": leaks,
+    g.ok("error_disclosure", {"probes": len(roots) + len(targets), "leaks": leaks,
                               "kinds": sorted({k for x in leaks for k in x["kinds"]})}, esrc)

@@ -148,6 +148,8 @@ def test_anonymous_refusal_in_the_body_is_a_refusal():
     assert anonymous_refused(_resp(200, '{"status": "403", "message": "forbidden"}'))
     assert anonymous_refused(_resp(401, ""))
     assert anonymous_refused(_resp(302, ""))
+    # a soft 404 (HTTP 200, the body's own 404) serves nothing protected, as an HTTP 404 does
+    assert anonymous_refused(_resp(200, '{"code": 404, "msg": "No handler found for GET /admin/users"}'))
     # real content, or a body code that is not a refusal, is anonymous access
     assert not anonymous_refused(_resp(200, '{"code": 200, "data": {"name": "张三"}}'))
     assert not anonymous_refused(_resp(200, '[{"code": 401}]'))

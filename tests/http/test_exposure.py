@@ -1,5 +1,7 @@
 """Detectors for sensitive paths, listings, stack traces, version banners and login forms (pure)."""
 
+import json
+
 from assess.probes.http import exposure, forms
 
 
@@ -9,11 +11,31 @@ def _spec(path):
 
 def test_signatures_reject_spa_fallbacks():
     home = "<!doctype html><html><body><div id=app></div></body></html>"
-    assert not exposure.signature_hit(_spec(".git/HEAD"), 200, home)
-    assert exposure.signature_hit(_spec(".git/HEAD"), 200, "ref: refs/heads/main\n")
-    assert not exposure.signature_hit(_spec(".git/HEAD"), 403, "ref: refs/heads/main\n")
-    assert exposure.signature_hit(_spec("actuator/env"), 200, '{"activeProfiles":["prod"]}')
-    assert exposure.signature_hit(_spec(".env"), 200, "DB_PASSWORD=x\n")
+    assert not exposure.signature_hit(_spec(".git/HEAD"), 200, home, "/.git/HEAD")
+    assert exposure.signature_hit(_spec(".git/HEAD"), 200, "ref: refs/heads/main\n", "/.git/HEAD")
+    assert not exposure.signature_hit(_spec(".git/HEAD"), 403, "ref: refs/heads/main\n", "/.git/HEAD")
+    assert exposure.signature_hit(_spec("actuator/env"), 200, '{"activeProfiles":["prod"],"propertySources":[]}',
+                                  "/actuator/env")
+    assert exposure.signature_hit(_spec(".env"), 200, "DB_PASSWORD=x\n", "/.env")
+
+
+def test_echoed_path_is_not_a_signature():
+    """The issue's case: a Spring catch-all answering 200 with the path in its message."""
+    for path in ("druid/index.html", "nacos/", "swagger-ui.html", "debug/pprof/"):
+        body = json.dumps({"code": 404, "msg": f"No handler found for GET /{path}"})
+        assert not exposure.signature_hit(_spec(path), 200, body, "/" + path)
+    druid = "<html><head><title>Druid Stat Index</title></head></html>"
+    assert exposure.signature_hit(_spec("druid/index.html"), 200, druid, "/app/druid/index.html")
+
+
+def test_baseline_comparison_blanks_ids_and_the_echo():
+    spec = _spec("druid/index.html")
+    page = "<html><head><title>Druid Stat Index</title></head><body>req %s at %s</body></html>"
+    base = exposure.Baseline(200, page % ("a1b2c3d4", "/assess-probe-1f2e"), "/assess-probe-1f2e")
+    assert not exposure.signature_hit(spec, 200, page % ("ffee0912", "/druid/index.html"), "/druid/index.html",
+                                      base)
+    assert exposure.signature_hit(spec, 200, page % ("ffee0912", ""), "/druid/index.html",
+                                  exposure.Baseline(404, "Not found", "/assess-probe-1f2e"))
 
 
 def test_listing_and_leaks():
