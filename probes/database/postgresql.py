@@ -64,46 +64,76 @@ def pg_settings(section: Section) -> dict[str, Any]:
     return out
 
 
-_ROLE_COLUMNS = ("role", "super", "login", "createrole", "replication", "bypassrls", "valid_until", "password")
-_AUTHID = ("SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolreplication, rolbypassrls, "
-           "COALESCE(rolvaliduntil::text, ''), CASE WHEN rolpassword IS NULL THEN 'none' "
-           "WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram' WHEN rolpassword LIKE 'md5%' THEN 'md5' "
-           "ELSE 'plain' END FROM pg_authid")
+_ROLE_COLUMNS = ("role", "super", "login", "createrole", "replication", "bypassrls", "valid_until")
 _ROLES = ("SELECT rolname, rolsuper, rolcanlogin, rolcreaterole, rolreplication, rolbypassrls, "
-          "COALESCE(rolvaliduntil::text, ''), 'unknown' FROM pg_roles")
-_AUTHID_SHELL = _AUTHID.replace("$", "\\$")
+          "COALESCE(rolvaliduntil::text, '') FROM pg_roles")
 
 
-@fact("pg_roles", f"""
-if [ -z "$A_DOWN" ] && _q 'SELECT 1 FROM pg_authid LIMIT 0' >/dev/null 2>&1; then
-  _sql roles "{_AUTHID_SHELL}"
-else
-  _sql roles "{_ROLES}"
-fi
-""", object_type="database")
+@fact("pg_roles", f'_sql roles "{_ROLES}"', object_type="database")
 def pg_roles(section: Section) -> dict[str, Any]:
-    """Roles without their passwords. `password`: scram | md5 | plain (stored in clear) | none | unknown (not
-    a superuser: pg_authid unreadable). Lists for the checks: superusers (login-capable), login roles
-    with a password but without an expiry (`valid_until`), md5 / plain-text passwords, postgres_login (the bootstrap superuser
-    can log in)."""
+    """Roles (pg_roles, readable by every role). Lists for the checks: superusers (login-capable),
+    postgres_login (the bootstrap superuser can log in). How passwords are stored is pg_passwords."""
     roles = []
     for cells in rows(query(section, "psql roles", "the roles"), len(_ROLE_COLUMNS)):
         r = dict(zip(_ROLE_COLUMNS, cells, strict=True))
         roles.append({"role": r["role"], "super": r["super"] == "t", "login": r["login"] == "t",
                       "createrole": r["createrole"] == "t", "replication": r["replication"] == "t",
-                      "bypassrls": r["bypassrls"] == "t", "valid_until": r["valid_until"],
-                      "password": r["password"]})
+                      "bypassrls": r["bypassrls"] == "t", "valid_until": r["valid_until"]})
     login = [r for r in roles if r["login"]]
     return {
         "roles": [r for r in roles if r["login"] or r["super"]],
         "superusers": [r["role"] for r in login if r["super"]],
         "superuser_count": sum(1 for r in login if r["super"]),
+        "postgres_login": any(r["role"] == "postgres" for r in login),
+    }
+
+
+_KIND = ("CASE WHEN rolpassword IS NULL THEN 'none' WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram' "
+         "WHEN rolpassword LIKE 'md5%' THEN 'md5' ELSE 'plain' END")
+#: The read-only helper a superuser may install for a non-superuser probe role (README, PostgreSQL): it tells
+#: how each role's password is stored, never the hash.
+HELPER = "public.assess_password_kinds()"
+HELPER_SQL = (f"CREATE FUNCTION {HELPER} RETURNS TABLE (role name, kind text) LANGUAGE sql STABLE "
+              f"SECURITY DEFINER SET search_path = pg_catalog AS $$ SELECT rolname, {_KIND} FROM pg_authid $$; "
+              f"REVOKE ALL ON FUNCTION {HELPER} FROM PUBLIC; GRANT EXECUTE ON FUNCTION {HELPER} TO assess;")
+_PASSWORDS_AUTHID = ("SELECT rolname, rolcanlogin, COALESCE(rolvaliduntil::text, ''), " + _KIND
+                     + " FROM pg_authid").replace("$", "\\$")
+_PASSWORDS_HELPER = ("SELECT r.rolname, r.rolcanlogin, COALESCE(r.rolvaliduntil::text, ''), k.kind "
+                     f"FROM pg_roles r JOIN {HELPER} k ON k.role = r.rolname")
+# the helper counts only when a superuser owns it and it runs with its owner's rights
+_HELPER_TRUSTED = (f"SELECT 1 FROM pg_proc p JOIN pg_roles o ON o.oid = p.proowner WHERE p.oid = "
+                   f"to_regprocedure('{HELPER}') AND p.prosecdef AND o.rolsuper")
+NO_AUTHID = ("pg_authid (how each role's password is stored) is readable only by a superuser: scan as one, or "
+             f"have a superuser install the read-only SECURITY DEFINER function {HELPER} (README, PostgreSQL)")
+
+
+@fact("pg_passwords", f"""
+if [ -z "$A_DOWN" ] && _q 'SELECT 1 FROM pg_authid LIMIT 0' >/dev/null 2>&1; then
+  _sql passwords "{_PASSWORDS_AUTHID}"
+elif [ -z "$A_DOWN" ] && [ "$(_q "{_HELPER_TRUSTED}" 2>/dev/null)" = 1 ]; then
+  _sql passwords "{_PASSWORDS_HELPER}"
+else
+  _sql passwords "{_PASSWORDS_AUTHID}"
+fi
+""", object_type="database")
+def pg_passwords(section: Section) -> dict[str, Any]:
+    """How each login role's password is stored, from pg_authid or the superuser-owned helper function
+    (never the hash): scram | md5 | plain (clear text) | none (no password: peer, cert …). Unreadable is
+    unknown (FactUnavailable naming what is missing), never "no password". Lists for the checks: login roles
+    with a password but without an expiry (`valid_until`), md5 / plain-text passwords."""
+    try:
+        got = rows(query(section, "psql passwords", "pg_authid"), 4)
+    except FactUnavailable as exc:
+        if "permission denied" in str(exc):
+            raise FactUnavailable(f"{NO_AUTHID} ({exc})") from None
+        raise
+    login = [{"role": role, "valid_until": until, "password": kind} for role, can, until, kind in got if can == "t"]
+    return {
+        "roles": login,
         # VALID UNTIL limits only password logins: a role without a password (peer, cert) has nothing to expire
         "no_expiry": [r["role"] for r in login if r["password"] != "none"
                       and (not r["valid_until"] or r["valid_until"] == "infinity")],
         "weak_storage": [r["role"] for r in login if r["password"] in ("md5", "plain")],
-        "postgres_login": any(r["role"] == "postgres" for r in login),
-        "passwords_known": all(r["password"] != "unknown" for r in roles),
     }
 
 

@@ -206,14 +206,20 @@ def test_missing_client_and_failed_query_are_unavailable():
 
 
 def test_pg_password_expiry_ignores_roles_without_a_password():
-    def roles(text: str) -> dict:
-        return db("pg_roles", "@@C psql roles\n" + text.replace("|", "\t") + "\n@@RC 0")
+    def passwords(text: str) -> dict:
+        return db("pg_passwords", "@@C psql passwords\n" + text.replace("|", "\t") + "\n@@RC 0")
     # Debian's postgres role logs in by peer only and has no password: nothing to expire
-    peer_only = roles("postgres|t|t|t|t|t||none\napp|f|t|f|f|f|2026-12-31 00:00:00+00|scram")
+    peer_only = passwords("postgres|t||none\napp|t|2026-12-31 00:00:00+00|scram")
     assert peer_only["no_expiry"] == []
-    assert judge("pg.password_expiry", pg_roles=peer_only) == "pass"
-    no_expiry = roles("postgres|t|t|t|t|t||none\napp|f|t|f|f|f|infinity|scram")
-    assert judge("pg.password_expiry", pg_roles=no_expiry) == "fail"
+    assert judge("pg.password_expiry", pg_passwords=peer_only) == "pass"
+    no_expiry = passwords("postgres|t||none\napp|t|infinity|scram\nold|f||md5")
+    assert judge("pg.password_expiry", pg_passwords=no_expiry) == "fail"
+    assert no_expiry["weak_storage"] == []  # a role that cannot log in does not count
+
+
+def test_pg_passwords_unreadable_is_unknown_with_the_privilege_named():
+    with pytest.raises(FactUnavailable, match="readable only by a superuser.*assess_password_kinds"):
+        db("pg_passwords", "@@C psql passwords\nERROR:  permission denied for table pg_authid\n@@RC 1")
 
 
 def test_tomcat_behind_an_https_proxy_on_loopback():

@@ -108,7 +108,8 @@ EXPECTED = {
     "redis": {
         "redis.auth_required": ("fail", "pass"), "redis.idle_timeout": ("fail", "pass"),
         "redis.tls_only": LOOPBACK_ONLY, "redis.default_password": ("pass", "pass"),
-        "redis.default_user": ("fail", "pass"), "redis.dangerous_commands": ("pass", "pass"),
+        "redis.default_user": ("fail", "pass"), "redis.dangerous_commands": ("fail", "pass"),
+        "redis.audit_protected": ("fail", "pass"), "redis.log_records": ("pass", "pass"),
         "redis.exposure": ("fail", "pass"), "redis.logging": ("fail", "pass"), "redis.log_permissions": ("fail", "pass"),
         "redis.persistence": ("manual", "pass"), "redis.replication": ("manual", "manual"),
     },
@@ -148,7 +149,7 @@ def test_item_verdicts_and_conventions(outcome: dict):
     assert verdict(doc, "mariadb-hardened", "L3-CES1-02") == "pass"
     assert verdict(doc, "postgresql-hardened", "L3-CES1-02") == "partial"  # stock PostgreSQL has no lockout
     assert verdict(doc, "redis-weak", "L3-CES1-01") == "fail"  # no password at all
-    assert verdict(doc, "redis-weak", "L3-CES1-06") == "partial"  # default user on, but not with foobared
+    assert verdict(doc, "redis-weak", "L3-CES1-06") == "fail"  # default user on, and without a password
     assert verdict(doc, "tomcat-weak", "L3-CES1-02") == "fail"
     assert verdict(doc, "tomcat-hardened", "L3-CES1-02") == "pass"
     row = next(r for r in doc["results"] if r["object"] == "mariadb-weak" and r["item"] == "L3-CES1-03")
@@ -190,3 +191,35 @@ def test_no_secret_reaches_evidence_or_results(outcome: dict):
         json.loads(text)
     redis = json.loads((run_dir / "evidence" / "redis-hardened.json").read_text())
     assert "#<sha256>" in redis["raw"]["redis_acl"]["output"]
+
+
+def test_redis_tls_set_in_an_included_file_with_config_renamed(outcome: dict):
+    """port 0 / tls-port in a file the main redis.conf includes after `port 6379`, CONFIG renamed away: the
+    included file and INFO server's tcp_port decide, so the TLS-only server conforms (no false A-24)."""
+    doc = outcome["doc"]
+    assert statuses(doc, "redis-tls-include")["redis.tls_only"] == "pass", reasons(doc, "redis-tls-include")
+    for item in ("L3-CES1-03", "L3-CES1-25", "L3-CES1-27"):
+        assert verdict(doc, "redis-tls-include", item) == "pass"
+    assert not [h["rule"] for h in doc["highrisk"] if h["object"] == "redis-tls-include"]
+
+
+def test_redis_logging_to_dev_null_fails_every_audit_item(outcome: dict):
+    """`logfile ""` in a daemonized server sends the log to /dev/null: 8.1.4.3 a–d are 不符合, not 待核查 or
+    默认符合; the passwordless all-powerful default user fails 8.1.4.2 b and is no sole administrator (d)."""
+    doc = outcome["doc"]
+    for item in ("L3-CES1-12", "L3-CES1-13", "L3-CES1-14", "L3-CES1-15"):
+        assert verdict(doc, "redis-nolog", item) == "fail", (item, reasons(doc, "redis-nolog"))
+    assert verdict(doc, "redis-nolog", "L3-CES1-06") == "fail"
+    assert statuses(doc, "redis-nolog")["redis.dangerous_commands"] == "fail"
+    assert verdict(doc, "redis-hardened", "L3-CES1-15") != "fail"
+
+
+def test_pg_passwords_a_non_superuser_cannot_see_are_unknown_not_absent(outcome: dict):
+    """The documented non-superuser role cannot read pg_authid: password storage and expiry are 无法判定 with
+    the privilege named (the trust-only, password-less postgres role is not "no expiry"); with the README's
+    SECURITY DEFINER helper installed (postgresql-hardened) the same role decides them."""
+    doc = outcome["doc"]
+    got, why = statuses(doc, "postgresql-monitor"), reasons(doc, "postgresql-monitor")
+    for check in ("pg.password_storage", "pg.password_expiry"):
+        assert got[check] == "error" and "superuser" in why[check] and "assess_password_kinds" in why[check]
+    assert got["pg.superusers"] == "fail"  # pg_roles is readable by every role
