@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from assess.probes.database.common import is_loopback, log_files, number, query, rows, sql_setup
-from assess.probes.facts import Section, fact
+from assess.probes.facts import FactUnavailable, Section, fact
 from assess.probes.service import command_words, register_setup
 
 ENGINES = ("mysql", "mariadb")
@@ -206,7 +206,13 @@ _sql replicas 'SHOW REPLICA HOSTS'
 def mysql_replication(section: Section) -> dict[str, Any]:
     """Whether this server replicates from a source, and how many replicas it feeds:
     {"is_replica": true, "source": "10.0.0.5:3306", "io_running": "Yes", "replicas": 0}."""
-    status = query(section, "mysql replica", "the replication status")
+    try:
+        status = query(section, "mysql replica", "the replication status")
+    except FactUnavailable as exc:
+        if "denied" in str(exc).lower():
+            raise FactUnavailable(f"{exc} (SHOW REPLICA STATUS needs REPLICA MONITOR on MariaDB ≥ 10.5, "
+                                  "REPLICATION CLIENT on MySQL: grant it to the probe account, README)") from None
+        raise
     fields = {}
     for line in status.splitlines():
         key, sep, value = line.strip().partition(": ")

@@ -9,12 +9,13 @@ text, none).
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from assess.probes.database.common import is_loopback, log_files, number, query, rows, sql_setup
-from assess.probes.facts import FactUnavailable, Section, fact
+from assess.probes.facts import FactUnavailable, FileRead, Section, fact
 from assess.probes.service import command_words, register_setup
 
 
@@ -162,15 +163,29 @@ def pg_replication(section: Section) -> dict[str, Any]:
 
 # -- pg_hba.conf ------------------------------------------------------------------------------------------
 _HBA_SNIPPET = r"""
+# _hba FILE DEPTH: the file, then (depth-first) the files its include / include_if_exists / include_dir lines
+# name (PostgreSQL ≥ 16; relative to the including file's directory), up to 4 levels
+_hba() {
+  _file "$1"
+  [ "$2" -lt 4 ] && [ -f "$R$1" ] && [ -r "$R$1" ] || return 0
+  awk '{ sub(/#.*/, "") } tolower($1) ~ /^include(_if_exists|_dir)?$/ { v = $2; gsub(/"/, "", v); print tolower($1), v }' \
+      "$R$1" | while read -r _k _i; do
+    case "$_i" in /*) ;; *) _i="$(dirname "$1")/$_i" ;; esac
+    if [ "$_k" = include_dir ]; then
+      for _g in "$R${_i%/}"/*.conf; do [ -f "$_g" ] && _hba "${_g#"$R"}" $(($2 + 1)); done
+    else _hba "$_i" $(($2 + 1)); fi
+  done
+}
 _h="$A_HBA"
 if [ -z "$_h" ] && [ -z "$A_DOWN" ]; then _h=$(_q 'SHOW hba_file' 2>/dev/null); fi
-if [ -n "$_h" ]; then _file "$_h"; else echo "hba_file unknown: $A_DOWN"; fi
+if [ -n "$_h" ]; then _hba "$_h" 0; else echo "hba_file unknown: $A_DOWN"; fi
 """
 CLEARTEXT_OR_NONE = ("trust", "password", "ident")
 
 
-def parse_hba(text: str) -> list[dict[str, Any]]:
-    """pg_hba.conf records: type, databases, users, address (none for `local`), method, options, line."""
+def parse_hba(text: str, file: str = "") -> list[dict[str, Any]]:
+    """pg_hba.conf records: type, databases, users, address (none for `local`), method, options, line, and
+    `file` when the record comes from an included file."""
     records = []
     for number_, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -195,8 +210,33 @@ def parse_hba(text: str) -> list[dict[str, Any]]:
             method, options = rest[0], rest[1:]
         records.append({"type": kind, "databases": words[1].split(","), "users": words[2].split(","),
                         "address": address.strip('"'), "method": method.lower(), "options": options,
-                        "line": number_, "text": line})
+                        "line": number_, "text": line, **({"file": file} if file else {})})
     return records
+
+
+def inline_hba(reads: dict[str, FileRead], path: str, depth: int = 0) -> list[dict[str, Any]]:
+    """The records of `path` with each include directive followed by the records of the files it names,
+    as the server reads them. An included file that cannot be read makes pg_hba unknown; a missing one is
+    an error for `include` (the server would not have loaded it) and nothing for `include_if_exists`."""
+    read = reads.get(path, FileRead(path, "missing"))
+    if read.status == "denied":
+        raise FactUnavailable(f"permission denied reading {path} (run as root or the postgres user)")
+    if read.status == "missing":
+        raise FactUnavailable(f"{path} does not exist")
+    out = []
+    for record in parse_hba(read.content, path if depth else ""):
+        out.append(record)
+        if not record["type"].startswith("include") or depth >= 4:
+            continue
+        target = record["target"].strip('"')
+        target = target if target.startswith("/") else posixpath.join(posixpath.dirname(path), target)
+        if record["type"] == "include_dir":
+            for included in sorted(p for p in reads if posixpath.dirname(p) == target.rstrip("/")
+                                   and p.endswith(".conf")):
+                out += inline_hba(reads, included, depth + 1)
+        elif record["type"] == "include" or reads.get(target, FileRead(target, "missing")).status != "missing":
+            out += inline_hba(reads, target, depth + 1)
+    return out
 
 
 def _remote(record: dict[str, Any]) -> bool:
@@ -210,7 +250,7 @@ def hba_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     """What the checks read from pg_hba: lines without real authentication or with a cleartext method,
     remote lines not bound to TLS, and remote lines that admit the bootstrap superuser."""
     live = [r for r in records if "method" in r and r["method"] != "reject"]
-    shown = lambda r: f"line {r['line']}: {r['text']}"  # noqa: E731
+    shown = lambda r: f"{r['file'] + ' ' if 'file' in r else ''}line {r['line']}: {r['text']}"  # noqa: E731
     remote = [r for r in live if _remote(r)]
     return {
         "records": records,
@@ -227,19 +267,14 @@ def hba_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 @fact("pg_hba", _HBA_SNIPPET, object_type="database")
 def pg_hba(section: Section) -> dict[str, Any]:
-    """pg_hba.conf parsed, with the lines the checks judge (see hba_summary)."""
+    """pg_hba.conf parsed with the files it includes, and the lines the checks judge (see hba_summary)."""
     reads = [r for r in section.files().values()]
     if not reads:
         reason = section.plain().strip().removeprefix("hba_file unknown:").strip()
         raise FactUnavailable("pg_hba.conf location unknown: name it with hba_file in the inventory, or connect "
                               f"as a role that may read it ({reason or 'SHOW hba_file gave nothing'})")
-    read = reads[0]
-    if read.status == "denied":
-        raise FactUnavailable(f"permission denied reading {read.path} (run as root or the postgres user)")
-    if read.status == "missing":
-        raise FactUnavailable(f"{read.path} does not exist")
-    out = hba_summary(parse_hba(read.content))
-    out["path"] = read.path
+    out = hba_summary(inline_hba(section.files(), reads[0].path))
+    out["path"] = reads[0].path
     return out
 
 

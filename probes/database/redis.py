@@ -275,18 +275,19 @@ def _requirepass(value: str) -> dict[str, Any]:
     return {"set": int(m[1]) > 0, "length": int(m[1]), "foobared": m[2] == "yes"}
 
 
-def _listening_ports(info: Mapping[str, Any]) -> dict[str, Any]:
-    """The ports the running server listens on, from INFO server: `tcp_port` (0 = no plain TCP port) and, on
-    Redis ≥ 7.2, the `listenerN:name=tls,…,port=N` lines."""
-    out: dict[str, Any] = {}
-    if isinstance(info.get("tcp_port"), int):
-        out["port"] = info["tcp_port"]
-    for key, value in info.items():
-        if key.startswith("listener"):
-            fields = dict(f.partition("=")[::2] for f in str(value).split(","))
-            if fields.get("name") == "tls" and fields.get("port", "").isdigit():
-                out["tls-port"] = int(fields["port"])
-    return out
+def _listening_ports(info: Mapping[str, Any], tls_port: Any) -> dict[str, Any]:
+    """The ports the running server listens on, from INFO server. Redis ≥ 7.2 lists them
+    (`listenerN:name=tcp|tls,…,port=N`); older servers show only `tcp_port`, which is the TLS port when the
+    plain port is 0 (so a `tcp_port` equal to the configured tls-port means port 0)."""
+    listeners = [dict(f.partition("=")[::2] for f in str(v).split(",")) for k, v in info.items()
+                 if k.startswith("listener")]
+    if listeners:
+        ports = {x.get("name"): int(x["port"]) for x in listeners if x.get("port", "").isdigit()}
+        return {"port": ports.get("tcp", 0), "tls-port": ports.get("tls", 0)}
+    port = info.get("tcp_port")
+    if not isinstance(port, int):
+        return {}
+    return {"port": 0 if port and str(port) == str(tls_port) else port}
 
 
 @fact("redis_settings", _CONFIG_SNIPPET, object_type="database")
@@ -312,7 +313,7 @@ def redis_settings(section: Section) -> dict[str, Any]:
         source.append("live")
     info = section.command("redis-cli server")
     if info.found and info.rc == 0:
-        conf.update(_listening_ports(_info(info.output)))
+        conf.update(_listening_ports(_info(info.output), conf.get("tls-port")))
         source.append("info")
     if "file" not in source and "live" not in source:
         why = loose_text(section).strip() or (live.output.strip() if live.found else "redis-cli not installed")
@@ -387,12 +388,14 @@ def redis_log_files(section: Section) -> dict[str, Any]:
         destination = "syslog"
     elif str(conf.get("daemonize", "no")).lower() != "yes":
         destination = "stdout"
-    elif supervised is None and not (live.found and live.rc == 0) and conf.get("supervised") not in _SUPERVISORS:
-        raise FactUnavailable("logfile is empty and daemonize yes: whether the server's log goes to /dev/null "
-                              "depends on how it was started; allow the probe user INFO (+info) or CONFIG GET")
     else:
-        live_supervisor = supervised if supervised is not None else conf.get("supervised")
-        destination = "stdout" if live_supervisor in _SUPERVISORS else "none"
+        if supervised is None and live.found and live.rc == 0 and conf.get("supervised") in ("no", *_SUPERVISORS):
+            supervised = conf["supervised"]
+        if supervised is None:
+            raise FactUnavailable("logfile is empty and daemonize yes: whether the log goes to /dev/null depends "
+                                  "on how the server was started (its command line may override redis.conf); "
+                                  "allow the probe user INFO (+info)")
+        destination = "stdout" if supervised in _SUPERVISORS else "none"
     out = log_files(section)
     files = [f for f in out["files"] if logfile and f["path"].endswith(logfile)]
     return {"destination": destination, "audit_on": destination != "none", "logfile": logfile,

@@ -39,6 +39,18 @@ PASSWORDS = {"ASSESS_LAB_MARIADB_PW": "Audit#Lab-2024x", "ASSESS_LAB_PG_PW": "Au
              "ASSESS_LAB_REDIS_PW": "Audit#Lab-2024z"}
 
 
+def readme_grants(engine: str) -> list[str]:
+    """The GRANT statements the README documents for the probe account of `engine` (mariadb, postgresql):
+    lines of its ```sql blocks that start with GRANT, in a block that names the engine in its first line."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    out = []
+    for block in text.split("```sql\n")[1:]:
+        lines = block.split("```", 1)[0].splitlines()
+        if lines and engine in lines[0].lower():
+            out += [line.split("--", 1)[0].strip() for line in lines if line.startswith("GRANT")]
+    return out
+
+
 def unavailable() -> str:
     """Why the lab cannot run here ('' when it can)."""
     if os.geteuid() != 0:
@@ -206,7 +218,9 @@ class Lab:
                   "skip-name-resolve\n!includedir " + str(d / "conf.d") + "\n")
         (d / "conf.d").mkdir()
         if kind == "weak":
-            (d / "conf.d" / "50-weak.cnf").write_text("[mysqld]\nlocal-infile=1\n")
+            # the audit plugin is loaded but records nothing
+            (d / "conf.d" / "50-weak.cnf").write_text("[mysqld]\nlocal-infile=1\nplugin_load_add=server_audit\n"
+                                                      "server_audit_logging=OFF\n")
         else:
             key = d / "keys.txt"
             key.write_text("1;" + os.urandom(32).hex() + "\n")
@@ -249,6 +263,12 @@ class Lab:
                  f"DROP USER IF EXISTS '{user}'@'{host}'"])
         self.add({"id": "mariadb-hardened", "type": "database", "engine": "mariadb", "transport": "local",
                   "socket": str(sock), "user": "assess", "password_env": "ASSESS_LAB_MARIADB_PW", "config": str(cnf)})
+        # an account with exactly the grants the README documents for the probe account
+        grants = [g.replace("'assess'@", "'readme'@") for g in readme_grants("mariadb")]
+        run(["mariadb", "--no-defaults", f"--socket={sock}", "-udbadmin", "-pAdm1n#Lab-2024!", "-e",
+             f"CREATE USER 'readme'@'localhost' IDENTIFIED BY '{pw}'; " + " ".join(grants)])
+        self.add({"id": "mariadb-readme-grants", "type": "database", "engine": "mariadb", "transport": "local",
+                  "socket": str(sock), "user": "readme", "password_env": "ASSESS_LAB_MARIADB_PW", "config": str(cnf)})
 
     # -- PostgreSQL ----------------------------------------------------------------------------------------
     def _postgres(self, tls: dict[str, Path]) -> None:

@@ -93,6 +93,7 @@ EXPECTED = {
         "mysql.default_root": ("fail", "pass"), "mysql.remote_root": ("fail", "pass"),
         "mysql.expired_accounts": ("pass", "pass"), "mysql.super_accounts": ("fail", "pass"),
         "mysql.test_database": ("fail", "pass"), "mysql.audit": ("fail", "pass"),
+        "mysql.audit_records": ("fail", "pass"), "mysql.audit_protected": ("fail", "pass"),
         "mysql.log_permissions": ("fail", "pass"), "mysql.tls_required": LOOPBACK_ONLY,
         "mysql.encryption_at_rest": ("fail", "pass"), "mysql.backup_job": ("manual", "manual"),
         "mysql.replication": ("manual", "manual"),
@@ -103,11 +104,11 @@ EXPECTED = {
         "pg.lockout": ("fail", "fail"), "pg.idle_timeout": ("fail", "pass"), "pg.remote_tls": LOOPBACK_ONLY,
         "pg.remote_superuser": ("fail", "pass"), "pg.superusers": ("fail", "pass"),
         "pg.public_schema": ("fail", "pass"), "pg.audit": ("fail", "pass"), "pg.log_line_prefix": ("fail", "pass"),
-        "pg.log_permissions": ("pass", "pass"), "pg.backup_job": ("manual", "manual"), "pg.replication": ("manual", "manual"),
+        "pg.log_permissions": ("fail", "pass"), "pg.audit_protected": ("fail", "pass"), "pg.backup_job": ("manual", "manual"), "pg.replication": ("manual", "manual"),
     },
     "redis": {
         "redis.auth_required": ("fail", "pass"), "redis.idle_timeout": ("fail", "pass"),
-        "redis.tls_only": LOOPBACK_ONLY, "redis.default_password": ("pass", "pass"),
+        "redis.tls_only": LOOPBACK_ONLY, "redis.default_password": ("fail", "pass"),
         "redis.default_user": ("fail", "pass"), "redis.dangerous_commands": ("fail", "pass"),
         "redis.audit_protected": ("fail", "pass"), "redis.log_records": ("pass", "pass"),
         "redis.exposure": ("fail", "pass"), "redis.logging": ("fail", "pass"), "redis.log_permissions": ("fail", "pass"),
@@ -223,3 +224,19 @@ def test_pg_passwords_a_non_superuser_cannot_see_are_unknown_not_absent(outcome:
     for check in ("pg.password_storage", "pg.password_expiry"):
         assert got[check] == "error" and "superuser" in why[check] and "assess_password_kinds" in why[check]
     assert got["pg.superusers"] == "fail"  # pg_roles is readable by every role
+
+
+def test_mariadb_audit_plugin_loaded_with_logging_off_fails_the_audit_items(outcome: dict):
+    """mariadb-weak loads server_audit with server_audit_logging=OFF: 8.1.4.3 a–d are 不符合."""
+    doc = outcome["doc"]
+    for item in ("L3-CES1-12", "L3-CES1-13", "L3-CES1-14", "L3-CES1-15"):
+        assert verdict(doc, "mariadb-weak", item) == "fail", (item, reasons(doc, "mariadb-weak"))
+    assert verdict(doc, "mariadb-hardened", "L3-CES1-13") == "pass"
+
+
+def test_mariadb_with_the_readme_grants_reads_replication(outcome: dict):
+    """An account with exactly the README's grants can run every query (SHOW REPLICA STATUS needs
+    REPLICA MONITOR on MariaDB ≥ 10.5)."""
+    got = statuses(outcome["doc"], "mariadb-readme-grants")
+    assert got["mysql.replication"] == "manual", reasons(outcome["doc"], "mariadb-readme-grants")
+    assert "error" not in got.values(), reasons(outcome["doc"], "mariadb-readme-grants")

@@ -244,3 +244,10 @@ def test_setup_quotes_settings_and_exports_password_only_to_the_client():
     assert "A_USER='o'\"'\"'neil'" in block
     assert "MYSQL_PWD='pa'\"'\"'ss $x'; export MYSQL_PWD" in block
     assert setup("linux", None, {}) == ""
+
+
+def test_readme_documents_the_pg_password_helper_the_probe_trusts():
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8").split())
+    assert " ".join(postgresql.HELPER_SQL.split()) in readme
