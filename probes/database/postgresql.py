@@ -1,10 +1,11 @@
 """PostgreSQL facts (domain notes §3.3, P01–P09; derived from the KingbaseES sheet, unverified as evaluator
-practice): read-only queries through `psql -XAt`, and pg_hba.conf (found with SHOW hba_file when connected,
-or named in the inventory).
+practice): read-only queries through `psql -XAt`, and pg_hba.conf with the files it includes (found with
+SHOW hba_file when connected, or named in the inventory). Server settings come from pg_settings, the
+running server's own view (postgresql.conf, its includes and postgresql.auto.conf from ALTER SYSTEM).
 
 The password reaches psql as PGPASSWORD (or a passfile as PGPASSFILE); the setup block tests the connection
-once. Role passwords never leave the host: the roles query says only how each is stored (scram, md5, plain
-text, none).
+once. Role passwords never leave the host: pg_passwords says only how each is stored (scram, md5, plain
+text, none), from pg_authid or a superuser-owned helper; a role that may read neither gets "unknown".
 """
 
 from __future__ import annotations
