@@ -214,7 +214,6 @@ done; fi
 _redis config CONFIG GET timeout protected-mode bind port tls-port loglevel logfile save appendonly
 _redis server INFO server
 """
-_MULTI = ("save", "rename-command", "user", "include", "bind")
 
 
 def parse_redis_conf(text: str) -> dict[str, Any]:
