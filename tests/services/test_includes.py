@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from assess import catalog as catalog_mod
-from assess import profile as profile_mod
-from assess.evaluate import run_check
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
+from assess.judge.evaluate import run_check
 from assess.model import FactResult
 from assess.probes import script
 from assess.probes.facts import FactUnavailable, Section, facts_for
