@@ -269,7 +269,7 @@ def _open_dirs(root_fd: int, parts: tuple[str, ...]) -> int:
     fd = root_fd
     for part in parts:
         try:
-            os.mkdir(part, 0o755, dir_fd=fd)
+            os.mkdir(part, 0o700, dir_fd=fd)
         except FileExistsError:
             pass
         try:
@@ -286,7 +286,7 @@ def _open_dirs(root_fd: int, parts: tuple[str, ...]) -> int:
 
 def _write_file(parent_fd: int, name: str, entry: _Entry, written: int, budget: int, packed: int) -> int:
     try:
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=parent_fd)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=parent_fd)
     except FileExistsError:
         raise UnsafeArchive(f"entry {entry.name!r} appears twice") from None
     with os.fdopen(fd, "wb") as out:
