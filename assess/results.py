@@ -46,9 +46,14 @@ def create_run_dir(out: Path, run_id: str) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
         run_dir.mkdir(mode=0o700)
-        (run_dir / "evidence").mkdir(mode=0o700)
     except FileExistsError:
+        if not out.is_dir():
+            raise InputError(f"cannot create output directory {run_dir}: {out} is not a directory") from None
         raise InputError(f"run directory {run_dir} already exists") from None
+    except OSError as exc:
+        raise InputError(f"cannot create output directory {run_dir}: {exc.strerror or exc}") from None
+    try:
+        (run_dir / "evidence").mkdir(mode=0o700)
     except OSError as exc:
         raise InputError(f"cannot create output directory {run_dir}: {exc.strerror or exc}") from None
     return run_dir
