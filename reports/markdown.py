@@ -24,8 +24,10 @@ def render_markdown(ctx: Context) -> bytes:
     P, D, C = labels.PRIORITY[ctx.lang], labels.DISRUPTION[ctx.lang], labels.CASES[ctx.lang]
     out = [f"# {t['title']}", "",
            f"{t['run']} `{run.get('id', '')}` · {t['started']} {local_time(run.get('started'))} · "
-           f"{t['template']} {concl['template']} · {t['catalog']} {run.get('catalog', {}).get('id', '')}", "",
-           f"## {t['conclusion']}", "", f"> {t['prediction']}", ""]
+           f"{t['template']} {concl['template']} · {t['catalog']} {run.get('catalog', {}).get('id', '')}", ""]
+    if run.get("warnings"):
+        out += [f"**{t['warnings']}**", "", *(f"- {w}" for w in run["warnings"]), ""]
+    out += [f"## {t['conclusion']}", "", f"> {t['prediction']}", ""]
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
     out.append(f"**{value}**")
     out.append("")

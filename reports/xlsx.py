@@ -105,6 +105,8 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
     run = doc["run"]
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
     ws.append([_cell(ws, t["title"], "a-bold")])
+    for warning in run.get("warnings") or []:
+        ws.append([_cell(ws, t["warnings"], "a-bold"), "", "", _cell(ws, warning, "a-wrap")])
     ws.append([t["run"], run.get("id", ""), t["started"], local_time(run.get("started"))])
     ws.append([t["conclusion"], _cell(ws, value, "a-bold"), t["template"], concl["template"]])
     if concl["template"] == "2025":
