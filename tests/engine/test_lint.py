@@ -97,3 +97,15 @@ def test_shipped_catalog_counts():
     assert stats["by_weight"] == {1.0: 39, 0.7: 107, 0.4: 65}
     assert "L3-CES1-16" not in cat.items
     assert sum(1 for i in cat.items.values() if i.category == "technical") == 96
+
+
+def test_physical_item_weights_follow_the_workbooks():
+    """The ten 安全物理环境 weights real 测评记录 workbooks record (issue 17.13); the class keeps 3/13/6."""
+    from assess import catalog
+
+    items = catalog.load().items
+    recorded = {"01": 0.4, "04": 0.4, "08": 0.7, "09": 0.7, "10": 0.4, "11": 0.7, "13": 0.4, "16": 0.7,
+                "20": 1.0, "22": 0.7, "03": 1.0, "19": 1.0}
+    assert {n: items[f"L3-PES1-{n}"].weight for n in recorded} == recorded
+    pes = [i.weight for i in items.values() if i.class_code == "PES"]
+    assert (pes.count(1.0), pes.count(0.7), pes.count(0.4)) == (3, 13, 6)
