@@ -95,7 +95,8 @@ _CLASS_SPEC = {
 _CP_SPEC = {"clause": Field(str), "name": Field(str), "name_en": Field(str), "items": Field(list)}
 _ITEM_SPEC = {
     "id": Field(str, check=lambda v: None if _ID.match(v) else "must look like L3-CES1-01"),
-    "letter": Field(str, check=lambda v: None if re.fullmatch(r"[a-z]", v) else "must be one letter a-z"),
+    "letter": Field(str, required=False,
+                    check=lambda v: None if re.fullmatch(r"[a-z]", v) else "must be one letter a-z"),
     "requirement": Field(str), "summary": Field(str),
     "weight": Field(float, check=lambda v: None if v in model.WEIGHTS else "must be 1.0, 0.7 or 0.4"),
     "methods": Field(list, choices=tuple(model.METHODS)),
@@ -237,6 +238,7 @@ def _load_catalog_file(path: Path, data: Any, items: dict[str, Item], classes: d
             continue
         if not str(cp["clause"]).startswith(info.clause + "."):
             problems.at(cp, "clause", f"control point clause {cp['clause']} is not under {info.clause}", f)
+        _check_letters(cp, problems, f)
         for node in cp.get("items") or []:
             item = _item(node, info, cp, ext_digit, problems, f)
             if item is None:
@@ -248,6 +250,22 @@ def _load_catalog_file(path: Path, data: Any, items: dict[str, Item], classes: d
                                         f"{items[item.id].line})", f)
                 continue
             items[item.id] = item
+
+
+def _check_letters(cp: Node, problems: Problems, f: str) -> None:
+    """The standard letters the items of a control point a), b), c)…; a control point with one requirement
+    has no letter (8.1.4.5, not 8.1.4.5 a)."""
+    nodes = [n for n in cp.get("items") or [] if isinstance(n, dict)]
+    if len(nodes) == 1:
+        if "letter" in nodes[0]:
+            problems.at(nodes[0], "letter", f"control point {cp['clause']} has a single requirement, which the "
+                                            "standard does not letter: remove 'letter'", f)
+        return
+    for n, node in enumerate(nodes):
+        want = chr(ord("a") + n)
+        if node.get("letter") != want:
+            problems.at(node, "letter" if "letter" in node else None,
+                        f"item {n + 1} of control point {cp['clause']} needs letter '{want}'", f)
 
 
 def _item(node: Any, info: ClassInfo, cp: Node, ext_digit: str, problems: Problems, f: str) -> Item | None:
@@ -276,7 +294,8 @@ def _item(node: Any, info: ClassInfo, cp: Node, ext_digit: str, problems: Proble
     if len(problems) > before:
         return None
     return Item(
-        id=node["id"], clause=f"{cp['clause']} {node['letter']}", letter=node["letter"],
+        id=node["id"], clause=f"{cp['clause']} {node['letter']}" if "letter" in node else str(cp["clause"]),
+        letter=node.get("letter", ""),
         class_code=info.code, class_name=info.name, class_name_en=info.name_en, category=info.category,
         extension=info.extension, cp_clause=str(cp["clause"]), control_point=cp["name"],
         control_point_en=cp["name_en"], requirement=node["requirement"].strip(), summary=node["summary"].strip(),

@@ -57,6 +57,9 @@ def test_mini_tree_is_clean(tree):
     ("checks/linux.yaml", "param: max_days", "param: max_dayz", "unknown parameter 'max_dayz'"),
     ("checks/linux.yaml", "items: [L3-CES1-01]", "items: [L3-CES1-99]", "feeds unknown item 'L3-CES1-99'"),
     ("checks/linux.yaml", "id: t.min_len", "id: t.max_days", "duplicate check id t.max_days"),
+    ("catalog/ces.yaml", "        letter: b\n", "", "catalog/ces.yaml:26: item 2 of control point 8.1.4.1 needs letter 'b'"),
+    ("catalog/ces.yaml", "        letter: c\n", "        letter: d\n",
+     "catalog/ces.yaml:38: item 3 of control point 8.1.4.1 needs letter 'c'"),
     ("checks/linux.yaml", "remediation: {text: fix it}", "remediation: {text: fix it, disruption: maybe}",
      "'disruption' has invalid value 'maybe'"),
 ])
@@ -109,3 +112,25 @@ def test_physical_item_weights_follow_the_workbooks():
     assert {n: items[f"L3-PES1-{n}"].weight for n in recorded} == recorded
     pes = [i.weight for i in items.values() if i.class_code == "PES"]
     assert (pes.count(1.0), pes.count(0.7), pes.count(0.4)) == (3, 13, 6)
+
+
+def test_a_single_requirement_has_no_letter(tree):
+    """8.1.4.5 恶意代码防范 has one requirement: the standard cites it as 8.1.4.5, never 8.1.4.5 a (issue 17.14)."""
+    from assess import catalog
+
+    cat = catalog.load()
+    singles = {i.id: i.clause for i in cat.items.values()
+               if sum(1 for j in cat.items.values() if j.cp_clause == i.cp_clause) == 1}
+    assert singles == {"L3-PES1-03": "8.1.1.2", "L3-PES1-17": "8.1.1.8", "L3-CNS1-08": "8.1.2.3",
+                       "L3-ABS1-20": "8.1.3.6", "L3-CES1-23": "8.1.4.5", "L3-CES1-24": "8.1.4.6",
+                       "L3-PSS1-01": "8.1.6.1", "L3-PSS1-07": "8.1.6.4"}
+    assert cat.items["L3-CES1-01"].clause == "8.1.4.1 a"
+    text = (tree / "catalog/ces.yaml").read_text(encoding="utf-8")
+    cut = text.index("      - id: L3-CES1-02")
+    (tree / "catalog/ces.yaml").write_text(text[:cut], encoding="utf-8")
+    edit(tree / "checks/linux.yaml", "items: [L3-CES1-01, L3-CES1-02]", "items: [L3-CES1-01]")
+    code, out = lint(tree)
+    assert code == 2 and "control point 8.1.4.1 has a single requirement, which the standard does not letter" in out
+    edit(tree / "catalog/ces.yaml", "        letter: a\n", "")
+    code, out = lint(tree)
+    assert code == 0, out
