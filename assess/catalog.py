@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assess import highrisk, model
+from assess import factshapes, highrisk, model
 from assess.errors import InputError, LintErrors
 from assess.highrisk import HighRiskRule
 from assess.model import Check, Convention, Item, Remediation
@@ -186,9 +186,10 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
     parameters: dict[str, Parameter] = {}
     for path in param_files:
         _load_parameters(path, _load(path, problems), parameters, problems)
+    shapes = _shapes(problems, strict)
     checks: dict[str, Check] = {}
     for path in check_files:
-        _load_checks_file(path, _load(path, problems), items, declared, parameters, checks, problems)
+        _load_checks_file(path, _load(path, problems), items, declared, parameters, shapes, checks, problems)
     by_item: dict[tuple[str, str], list[Check]] = {}
     for check in checks.values():
         for item_id in check.items:
@@ -201,6 +202,25 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
     digest = "" if problems else _digest(root, catalog_files + check_files + param_files + highrisk_files)
     catalog = Catalog(root, items, checks, classes, parameters, digest, by_item=by_item, highrisk=rules)
     return catalog, problems
+
+
+def _shapes(problems: Problems, strict: bool) -> dict[str, dict[str, factshapes.Shape]]:
+    """The declared value shape of every fact: shipped with the probes, so read from the shipped controls
+    whatever tree is loaded. `lint` also requires every fact to declare one and no shape without a fact."""
+    from assess.probes.facts import all_facts
+
+    directory = default_root() / "facts"
+    shapes = factshapes.load(directory, problems, _load)
+    if strict:
+        registry = all_facts()
+        for otype, facts in sorted(registry.items()):
+            for name in sorted(set(facts) - set(shapes.get(otype, {}))):
+                problems.add(str(directory / f"{otype}.yaml"), 1, f"fact '{name}' ({otype}) declares no value shape")
+        for otype, declared in sorted(shapes.items()):
+            for name in sorted(set(declared) - set(registry.get(otype, {}))):
+                problems.add(str(directory / f"{otype}.yaml"), 1,
+                             f"a value shape is declared for '{name}', which is no {otype} fact")
+    return shapes
 
 
 def _kind_of(path: Path) -> str:
@@ -323,7 +343,7 @@ def _load_parameters(path: Path, data: Any, parameters: dict[str, Parameter], pr
 
 
 def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: set[str],
-                      parameters: dict[str, Parameter],
+                      parameters: dict[str, Parameter], shapes: dict[str, dict[str, factshapes.Shape]],
                       checks: dict[str, Check], problems: Problems) -> None:
     from assess.probes.facts import facts_for
 
@@ -362,6 +382,11 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
                 if leaf.fact not in known_facts:
                     problems.at(node, "rule", f"check {node['id']} names unknown fact '{leaf.fact}' "
                                               f"for {otype}", f)
+                elif leaf.fact in shapes.get(otype, {}):
+                    why = factshapes.check_path(shapes[otype][leaf.fact], leaf.path)
+                    if why:
+                        problems.at(node, "rule" if r is rule else "applies_when",
+                                    f"check {node['id']}: no {otype} fact produces {leaf.label}: {why}", f)
                 if leaf.param and leaf.param not in parameters:
                     problems.at(node, "rule", f"check {node['id']} names unknown parameter '{leaf.param}'", f)
         if node["id"] in checks:

@@ -60,6 +60,13 @@ def test_mini_tree_is_clean(tree):
     ("catalog/ces.yaml", "        letter: b\n", "", "catalog/ces.yaml:26: item 2 of control point 8.1.4.1 needs letter 'b'"),
     ("catalog/ces.yaml", "        letter: c\n", "        letter: d\n",
      "catalog/ces.yaml:38: item 3 of control point 8.1.4.1 needs letter 'c'"),
+    ("checks/linux.yaml", "path: PASS_MAX_DAYS", "path: PASS_MAX_DAY",
+     "checks/linux.yaml:8: check t.max_days: no linux fact produces login_defs.PASS_MAX_DAY: no key 'PASS_MAX_DAY' "
+     "in the value (did you mean 'PASS_MAX_DAYS'?)"),
+    ("checks/linux.yaml", "path: present", 'path: "present[*]"',
+     "no linux fact produces login_defs.present[*]: 'present' is not a list, so '[*]' selects nothing"),
+    ("checks/linux.yaml", "path: present", "path: present.value",
+     "no linux fact produces login_defs.present.value: 'present' is bool, it has no 'value'"),
     ("checks/linux.yaml", "remediation: {text: fix it}", "remediation: {text: fix it, disruption: maybe}",
      "'disruption' has invalid value 'maybe'"),
 ])
@@ -134,3 +141,82 @@ def test_a_single_requirement_has_no_letter(tree):
     edit(tree / "catalog/ces.yaml", "        letter: a\n", "")
     code, out = lint(tree)
     assert code == 0, out
+
+
+TYPO_CHECKS = """object_type: linux
+checks:
+  - id: t.no_uid0_others
+    items: [L3-CES1-01]
+    title: only root has uid 0
+    title_en: only root has uid 0
+    fact: accounts
+    rule: {path: uid0_others, op: empty}
+    remediation: {text: fix it}
+  - id: t.no_nopasswd
+    items: [L3-CES1-01]
+    title: no NOPASSWD
+    title_en: no NOPASSWD
+    fact: sudoers
+    applies_when: {path: instaled, op: ne, value: false}
+    na_reason: sudo is not installed
+    rule: {path: "grants[*].nopaswd", op: ne, value: true}
+    remediation: {text: fix it}
+"""
+
+
+def test_a_path_no_fact_produces_is_refused_by_lint_and_by_every_load(tree):
+    """With `empty` or `ne`, a misspelt path reads "not set" and passes (issue 17): it must never load."""
+    from assess import catalog
+    from assess.errors import LintErrors
+    from assess.model import FactResult
+    from assess.rules import parse_path
+
+    extra = tree / "checks" / "typos.yaml"
+    extra.write_text(TYPO_CHECKS, encoding="utf-8")
+    code, out = lint(tree)
+    assert code == 2
+    assert "typos.yaml:8: check t.no_uid0_others: no linux fact produces accounts.uid0_others" in out
+    assert "typos.yaml:15: check t.no_nopasswd: no linux fact produces sudoers.instaled: no key 'instaled' " \
+           "in the value (did you mean 'installed'?)" in out
+    assert "no linux fact produces sudoers.grants[*].nopaswd: no key 'nopaswd' in grants[*] " \
+           "(did you mean 'nopasswd'?)" in out
+    with pytest.raises(LintErrors):
+        catalog.load(tree)
+    # what the typo would have done: a host with a second uid-0 account passes
+    from assess.rules import Leaf
+    facts = {"accounts": FactResult("accounts", "ok", {"uid0": ["root", "toor"]}).value}
+    assert Leaf("accounts", parse_path("uid0_others"), "empty").evaluate(facts, {}).ok
+
+
+def test_every_fact_declares_its_value_shape():
+    from assess import catalog, factshapes
+    from assess.probes.facts import all_facts
+    from assess.schema import Problems
+
+    problems = Problems()
+    shapes = catalog._shapes(problems, strict=True)
+    assert not problems
+    assert {t: set(f) for t, f in shapes.items()} == {t: set(f) for t, f in all_facts().items()}
+    sshd = shapes["linux"]["sshd"]
+    assert factshapes.check_path(sshd, ["permitrootlogin"]) is None
+    assert factshapes.check_path(sshd, ["match", "*", "settings", "passwordauthentication"]) is None
+    assert "did you mean 'permitrootlogin'" in factshapes.check_path(sshd, ["permitrootlogins"])
+    assert factshapes.check_path(shapes["linux"]["file_modes"], ["files", "/etc/shadow", "mode"]) is None
+
+
+def test_fact_shape_grammar_errors_name_file_and_line(tmp_path):
+    from assess import catalog, factshapes
+    from assess.schema import Problems
+
+    (tmp_path / "linux.yaml").write_text(
+        "object_type: linux\nkeywords: {opts: [a, b]}\nfacts:\n  one:\n    x: string\n  two: [int, str]\n"
+        "  three:\n    <nope>: int\n  four:\n    <opts>: int\n", encoding="utf-8")
+    problems = Problems()
+    shapes = factshapes.load(tmp_path, problems, catalog._load)
+    text = "\n".join(problems)
+    assert f"{tmp_path}/linux.yaml:5: unknown type 'string'" in text
+    assert f"{tmp_path}/linux.yaml:6: a list shape has exactly one element" in text
+    assert f"{tmp_path}/linux.yaml:8: no keywords list named 'nope'" in text
+    assert set(shapes["linux"]) == {"four"}
+    assert factshapes.check_path(shapes["linux"]["four"], ["b"]) is None
+    assert "did you mean 'a'" in factshapes.check_path(shapes["linux"]["four"], ["aa"])

@@ -298,3 +298,11 @@ def test_transport_tls_checks_do_not_apply_to_servers_listening_on_loopback_only
     assert judge("redis.tls_only", redis_settings=redis("bind 127.0.0.1 -::1")) == "na"
     assert judge("redis.tls_only", redis_settings=redis("bind 0.0.0.0")) == "fail"
     assert judge("redis.tls_only", redis_settings=redis("# no bind: every interface")) == "fail"
+
+
+def test_mariadb_cracklib_password_check_plugin_counts():
+    """The cracklib_password_check plugin shows itself by its one variable; the check once read a variable
+    no server has (found by the rule-path lint), so a loaded cracklib plugin was judged 不符合."""
+    loaded = variables("version|10.11.6-MariaDB\ncracklib_password_check_dictionary|/usr/share/dict/pw_dict")
+    assert judge("mysql.password_policy_mariadb", mysql_variables=loaded) == "pass"
+    assert judge("mysql.password_policy_mariadb", mysql_variables=variables("version|10.11.6-MariaDB")) == "fail"
