@@ -45,6 +45,7 @@ CONTEXT_KEYS = ("high_continuity", "critical_industry")
 #: The outcomes an item verdict or check status in error could have had.
 _OUTCOMES = {"item": ("fail", "partial", "pass", "na", "manual"), "check": ("fail", "pass", "na", "manual")}
 _MAX_OUTCOMES = 4096
+_EXCLUSIONS = ("ne", "not_in", "not_contains", "not_matches", "absent", "empty", "disjoint")
 
 _FILE_SPEC = {"rules": Field(list), "note": Field(str, required=False)}
 _RULE_SPEC = {
@@ -264,7 +265,8 @@ def _holds(rule: Leaf | Group, view: dict[str, Any]) -> bool:
 
 
 def _named_results(rule: Leaf | Group, view: dict[str, Any], object_id: str) -> list[dict[str, Any]]:
-    """The item and check results that make a condition hold (leaves under `none` excluded)."""
+    """The item and check results that make a condition hold: leaves under `none` and exclusions (`ne`,
+    `not_in`: "this check did not fail") are not what triggered it."""
     out: list[dict[str, Any]] = []
     if isinstance(rule, Group):
         if rule.kind == "none":
@@ -273,7 +275,7 @@ def _named_results(rule: Leaf | Group, view: dict[str, Any], object_id: str) -> 
             if _holds(child, view):
                 out += _named_results(child, view, object_id)
         return out
-    if rule.fact in ("item", "check") and _holds(rule, view):
+    if rule.fact in ("item", "check") and rule.op not in _EXCLUSIONS and _holds(rule, view):
         key = rule.path[0]
         if rule.fact == "item":
             out.append({"item": key, "object": object_id, "verdict": view["item"].get(key)})
