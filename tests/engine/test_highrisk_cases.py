@@ -52,6 +52,14 @@ def test_a22_needs_a_known_exploitable_vulnerability_and_admits_waf_or_virtual_p
     assert status == "triggered" and by == [{"item": "L3-CES1-21", "object": "h", "verdict": "fail"}]
     for measure in ("waf", "virtual-patching"):
         assert [s for s, _ in judge(cat, "HR-CES-vuln-internet", WEB_HOST, scanned, [measure])] == ["compensated"]
+    severe = [("L3-CES1-21", "fail", [("linux.software.security_updates", "fail"),
+                                      ("linux.software.no_severe_security_updates", "fail")])]
+    [(status, by)] = judge(cat, "HR-CES-vuln-internet", WEB_HOST, severe)
+    assert status == "triggered" and by == [{"check": "linux.software.no_severe_security_updates", "object": "h",
+                                              "status": "fail"}]
+    unrated = [("L3-CES1-21", "fail", [("linux.software.security_updates", "fail"),
+                                       ("linux.software.no_severe_security_updates", "na")])]
+    assert judge(cat, "HR-CES-vuln-internet", WEB_HOST, unrated) == []
     device = {"id": "fw", "type": "security-device", "tags": ["internet-facing"]}
     assert [s for s, _ in judge(cat, "HR-CES-vuln-internet", device, [("L3-CES1-21", "fail", [])])] == ["triggered"]
     assert judge(cat, "HR-CES-vuln-internet", HOST, scanned) == []  # not internet-facing
