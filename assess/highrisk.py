@@ -243,13 +243,19 @@ def _measures_for(object_id: str, declared: Iterable[Any]) -> list[str]:
 
 
 def _view(obj: Mapping[str, Any], rows: list[Mapping[str, Any]], context: Mapping[str, Any],
-          measures: list[str]) -> dict[str, Any]:
+          measures: list[str], check_meta: Mapping[str, Any]) -> dict[str, Any]:
     checks: dict[str, str] = {}
     for r in rows:
         for c in r.get("checks") or []:
             # a check feeding several items has one status per object; a failure anywhere wins
             if checks.get(c["check"]) != "fail":
                 checks[c["check"]] = c["status"]
+    if any(r.get("source") == "collection" for r in rows):
+        # the object could not be collected: every check of its type (and engine) is in error, not absent
+        for cid, meta in check_meta.items():
+            if meta.get("object_type") == obj["type"] and (not meta.get("engines") or
+                                                           obj.get("engine") in meta["engines"]):
+                checks.setdefault(cid, "error")
     return {
         "item": {r["item"]: r["verdict"] for r in rows},
         "check": checks,
@@ -331,7 +337,7 @@ def evaluate(rules: Iterable[HighRiskRule], document: Mapping[str, Any], level: 
             view = views.get(obj["id"])
             if view is None:
                 view = views[obj["id"]] = _view(obj, rows_by_object[obj["id"]], context,
-                                                _measures_for(obj["id"], declared))
+                                                _measures_for(obj["id"], declared), document.get("checks") or {})
             holds = _holds(rule.when, view)
             pending = [] if holds else _pending(rule.when, view, obj["id"])
             if not holds and not pending:

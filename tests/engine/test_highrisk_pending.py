@@ -99,3 +99,26 @@ def test_only_errors_that_could_trigger_the_case_make_it_unassessed(setup):
     assert f["pending"] == [{"check": "linux.sshd.permit_empty_passwords", "object": "h", "status": "error"}]
     doc["results"][0]["checks"][0]["status"] = "pass"
     assert highrisk.evaluate(weak, doc, 3, {}) == []
+
+
+def test_an_object_that_could_not_be_collected_leaves_its_check_based_cases_unassessed(setup, tmp_path):
+    """Ghostcat (tomcat.ajp_secret) is a case of its own check: an unreachable Tomcat has no check results at
+    all, and the case was dropped; its checks are in error, so the case is 待核查 there."""
+    cat, prof, _facts = setup
+    tomcat = Target(id="tc", type="middleware", engine="tomcat", tags=["internet-facing"])
+    redis = Target(id="rd", type="database", engine="redis", tags=[])
+    rows = evaluate.evaluate_target(cat, prof, tomcat, None, collection_error="connection refused") + \
+        evaluate.evaluate_target(cat, prof, redis, None, collection_error="connection refused")
+    system, rest = evaluate.uncovered(cat, prof, [tomcat, redis])
+    doc = scan.build_document(cat, prof, [tomcat, redis], "20260301T020000Z-0002", "2026-03-01T02:00:00Z", {},
+                              rows + rest, system)
+    judgement.judge(doc, cat, prof)
+    found = {(f["rule"], f["object"]): f for f in doc["highrisk"]}
+    ghostcat = found[("HR-CES-vuln-internet", "tc")]
+    assert ghostcat["status"] == "unassessed"
+    assert {"check": "tomcat.ajp_secret", "object": "tc", "status": "error"} in ghostcat["pending"]
+    assert found[("HR-CES-vuln-internal", "rd")]["status"] == "unassessed"  # redis.exposure
+    assert ("HR-CES-vuln-internal", "tc") not in found  # Internet-facing: the internal case cannot hold
+    assert not [f for f in doc["highrisk"] if f["status"] == "triggered"]
+    assert not any(p.get("check", "").startswith(("mysql.", "pg.")) for f in doc["highrisk"]
+                   for p in f.get("pending", []))  # other engines' checks do not apply
