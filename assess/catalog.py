@@ -204,13 +204,22 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
     return catalog, problems
 
 
+_SHAPES_CACHE: dict[str, Any] = {}
+
+
 def _shapes(problems: Problems, strict: bool) -> dict[str, dict[str, factshapes.Shape]]:
     """The declared value shape of every fact: shipped with the probes, so read from the shipped controls
     whatever tree is loaded. `lint` also requires every fact to declare one and no shape without a fact."""
     from assess.probes.facts import all_facts
 
     directory = default_root() / "facts"
-    shapes = factshapes.load(directory, problems, _load)
+    files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
+    key = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    if _SHAPES_CACHE.get("key") != key:
+        found = Problems()
+        _SHAPES_CACHE.update(key=key, shapes=factshapes.load(directory, found, _load), problems=list(found))
+    shapes: dict[str, dict[str, factshapes.Shape]] = _SHAPES_CACHE["shapes"]
+    problems.extend(_SHAPES_CACHE["problems"])
     if strict:
         registry = all_facts()
         for otype, facts in sorted(registry.items()):
