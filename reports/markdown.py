@@ -65,6 +65,12 @@ def render_markdown(ctx: Context) -> bytes:
         out.append(f"- {t['compensated']}: {ctx.finding_title(f)} — {', '.join(f['objects'])} — {measures}")
     if ctx.findings["compensated"]:
         out.append("")
+    for f in ctx.findings["unassessed"]:
+        pending = ", ".join(f"{n.get('item') or n.get('check')}@{n['object']}" for n in f["evidence"])
+        out.append(f"- {V['manual']}: {ctx.finding_title(f)} — {', '.join(f['objects'])} — {t['unassessed']} "
+                   f"({t['pending']}: {pending})")
+    if ctx.findings["unassessed"]:
+        out.append("")
     out += [f"## {t['by_class']}", ""]
     out += _table([t["class"]] + [V[v] for v in charts.ORDER],
                   [[name] + [ctx.by_class.get(code, {}).get(v, 0) for v in charts.ORDER]

@@ -118,10 +118,10 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
     ws.append([_cell(ws, f"{t['major_risks']} / {t['high_risks']}", "a-bold")])
     for f in doc["highrisk"]:
         state = labels.PRIORITY[ctx.lang]["major" if f["major"] else "high"] if f["status"] == "triggered" \
-            else t["compensated"]
+            else t[f["status"]]
         ws.append(["", state, f["rule"], _cell(ws, ctx.finding_title(f), "a-wrap"), f["object"],
                    _cell(ws, "; ".join(f"{n.get('item') or n.get('check')}={n.get('verdict') or n.get('status')}"
-                                       for n in f.get("triggered_by", [])), "a-wrap")])
+                                       for n in f.get("triggered_by", []) + f.get("pending", [])), "a-wrap")])
     ws.append([])
     ws.append([_cell(ws, t["remediation"], "a-bold")])
     ws.append([_cell(ws, h, "a-head") for h in
