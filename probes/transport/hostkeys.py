@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from assess.limits import MAX_KNOWN_HOSTS, read_capped
 from assess.probes.transport import CollectionError
 
 #: Host key algorithms a client offers for a key type found in known_hosts (RSA keys sign with SHA-2).
@@ -106,7 +107,7 @@ class KnownHosts:
     def read(self, path: Path) -> None:
         """Add the keys of one file; a missing file adds nothing, unparseable lines are skipped."""
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = read_capped(path, MAX_KNOWN_HOSTS).decode("utf-8", errors="replace")
         except FileNotFoundError:
             return
         except OSError as exc:
