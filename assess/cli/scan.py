@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -53,6 +54,7 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
          history_path: Path | None, no_history: bool, wait: float, rescan_failed: str | None, trigger: str,
          trust_on_first_use: bool, resume_dir: Path | None, active: bool) -> None:
     """Assess the inventory (default: this machine) against every level-3 item."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill`, systemd, timeout(1): as Ctrl-C
     formats = [f for f in reports.parse_formats(report_formats) if f != "json"]
     if resume_dir:  # the interrupted run's inventory, profile and controls, unless given again
         state = scan_mod.read_state(resume_dir)
