@@ -2,8 +2,8 @@
 
 Where: `--history PATH`, else `$ASSESS_HOME/history.db`, else `$XDG_DATA_HOME/assess/history.db`
 (`~/.local/share/assess/history.db`). The database is opened in WAL mode with a busy timeout, every write
-is one `BEGIN IMMEDIATE` transaction, and whole runs are serialised by `assess.lock` (`history.db.lock`),
-so two runs at once never interleave and never corrupt it. Keep it on a local disk (WAL needs shared
+is one `BEGIN IMMEDIATE` transaction, and recording a run or pruning holds `assess.lock` (`history.db.lock`)
+only while it writes, so runs at once never interleave and never corrupt it. Keep it on a local disk (WAL needs shared
 memory, which network file systems do not provide).
 
 Fingerprint of a verdict: the first 32 hex digits of SHA-256 over
