@@ -102,7 +102,7 @@ def test_large_known_hosts_loads_fast_where_paramiko_is_quadratic(tmp_path):
     t0 = time.perf_counter()
     paramiko.HostKeys(str(kh))
     theirs = time.perf_counter() - t0
-    assert ours < 0.5 and ours * 5 < theirs, (ours, theirs)
+    assert ours * 5 < theirs, (ours, theirs)  # a ratio: both slow down alike on a loaded machine
 
 
 @pytest.mark.parametrize("names,query", [
