@@ -18,6 +18,7 @@ the inventory keeps the key, so the new object shows in the next diff as added.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -100,6 +101,15 @@ def resolve(path: Path | None) -> Path:
 
 def lock_path(db: Path) -> Path:
     return db.with_name(db.name + ".lock")
+
+
+def run_lock_path(directory: Path) -> Path:
+    """The lock of scans writing into `directory` (an output directory, or a resumed run directory).
+
+    It lives beside the default history (`locks/<hash of the directory's path>.lock`), not in the directory,
+    which keeps holding nothing but run directories."""
+    digest = hashlib.sha256(str(directory.expanduser().absolute()).encode()).hexdigest()[:32]
+    return default_path().parent / "locks" / f"{digest}.lock"
 
 
 def inventory_key(inventory_path: Path | None) -> str:

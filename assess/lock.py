@@ -1,7 +1,7 @@
 """Exclusive lock files: one scan at a time per output directory, one writer at a time per history database.
 
-`exclusive(path, wait)` takes `flock(2)` on `<path>` (`<out>/.assess.lock` for the whole of a scan writing
-into `<out>`, `history.db.lock` only while a run is written into the history). A second process waits up to
+`exclusive(path, wait)` takes `flock(2)` on `<path>` (see assess.history.run_lock_path for the whole of a scan
+writing into one output directory, `history.db.lock` only while a run is written into the history). A second process waits up to
 `wait` seconds, polling (and saying so on stderr), and then raises `Busy` naming the holder (pid, host, what
 it runs, since when), which the holder wrote into the lock file. The kernel drops the lock when its holder exits, however it exits, so a
 crashed run never leaves a stale lock behind. Within one process the lock is re-entrant (`assess schedule
@@ -26,11 +26,6 @@ from assess.errors import AssessError
 BUSY_EXIT = 75
 _POLL = 0.2
 _held: dict[str, int] = {}
-
-
-def run_lock_path(directory: Path) -> Path:
-    """The lock of the scans that write into `directory` (an output directory, or a run directory resumed)."""
-    return directory / ".assess.lock"
 
 
 class Busy(AssessError):

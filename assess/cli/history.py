@@ -369,7 +369,7 @@ def schedule_run(ctx: click.Context, name: str, config_dir: Path | None) -> None
     inventory_path = Path(cfg["inventory"]) if cfg.get("inventory") else None
     key = history.inventory_key(inventory_path)
     out = Path(cfg["out"])
-    with lock.exclusive(lock.run_lock_path(out), float(cfg.get("wait") or 0), f"assess schedule run {name}"):
+    with lock.exclusive(history.run_lock_path(out), float(cfg.get("wait") or 0), f"assess schedule run {name}"):
         conn = history.connect(db)
         before = history.latest(conn, key)
         code = 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from assess import answers, inventory, judgement, lock, questionnaire, reports, summary, waivers
+from assess import answers, history, inventory, judgement, lock, questionnaire, reports, summary, waivers
 from assess import catalog as catalog_mod
 from assess import profile as profile_mod
 from assess import scan as scan_mod
@@ -84,7 +84,7 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
     writes = resume_dir or out_dir  # two scans never write into one directory at once (exit 75)
     try:
         with history_cli.recorder(history_path, no_history, wait, inventory_path, trigger, rescan_failed) as rec, \
-                lock.exclusive(lock.run_lock_path(writes), wait, f"assess scan into {writes}"):
+                lock.exclusive(history.run_lock_path(writes), wait, f"assess scan into {writes}"):
             hooks = history_cli.hooks(rec, rescan_failed, cat, prof, targets)
             outcome = scan_mod.run(cat, prof, targets, out_dir, concurrency, progress, inputs, hooks, collection)
             history_cli.store(rec, outcome)
