@@ -17,14 +17,15 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assess.probes import redact
 from assess.probes.facts import Fact, Section
 
 PRELUDE = r"""
 LC_ALL=C; LANG=C; export LC_ALL LANG
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; export PATH
 umask 077
-# _cat FILE: the file with a final newline guaranteed (awk adds one where it is missing); one process.
-_cat() { awk 1 "$1" 2>/dev/null; }
+# _cat FILE: the file, secrets redacted (assess.probes.redact), with a final newline guaranteed; one process.
+_cat() { awk "$_RX" "$1" 2>/dev/null; }
 # _file PATH...: the content of each file (under $R), or that it is missing or unreadable.
 _file() {
   for _f in "$@"; do
@@ -80,7 +81,7 @@ def build(facts: Iterable[Fact], token: str | None = None, root: str = "", setup
     if "'" in root:
         raise ValueError("root path must not contain a single quote")
     parts = ["#!/bin/sh", "# assess collector: read-only; one section per fact", f"B='{token}'",
-             f"R='{root.rstrip('/')}'", PRELUDE]
+             f"R='{root.rstrip('/')}'", redact.SHELL, PRELUDE]
     if root:
         parts.append(ROOTFS_CMD)
     if setup:

@@ -194,7 +194,7 @@ _c=$(_redisconf)
 if [ -z "$_c" ]; then echo "config file unknown"
 elif [ ! -e "$R$_c" ]; then echo "$B M $_c"
 elif [ ! -r "$R$_c" ]; then echo "$B D $_c"
-else echo "$B F $_c"; awk '{_REDACT_CONF.strip()}' "$R$_c"; fi
+else echo "$B F $_c"; awk '{_REDACT_CONF.strip()}' "$R$_c" | _redact; fi
 _redis config CONFIG GET timeout protected-mode bind port tls-port loglevel logfile save appendonly
 """
 _MULTI = ("save", "rename-command", "user", "include", "bind")
