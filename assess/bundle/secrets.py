@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _B64 = r"[./A-Za-z0-9]"
-#: A value that is not a secret: a redaction placeholder, a variable, a template, a colour (CSS `--pass: #2e7d32`)
-#: or a state word of our facts.
-_NOT_SECRET = (r"(?!\\?[\"']?(?:<|\[(?:redacted|REDACTED)|\*{3}|\$|%\(|\{\{|#[0-9A-Fa-f]{3,8}\b|(?:set|empty|weak|invalid|external|"
+#: A value that is not a secret: a redaction placeholder (also HTML-escaped), a variable, a template, a colour
+#: (CSS `--pass: #2e7d32`), a state word of our facts, or a label (`mysql.empty_password: mysql_accounts: …`).
+_NOT_SECRET = (r"(?!(?:\\?[\"']|&quot;|&#3[49];|&#x2[27];)?(?:<|&lt;|\[(?:redacted|REDACTED)|\*{3}|\$|%\(|\{\{|#[0-9A-Fa-f]{3,8}\b|(?:set|empty|weak|invalid|external|"
                r"scram|md5|plain|none|unknown|true|false|null|yes|no|on|off|required)\b))")
-_VALUE = _NOT_SECRET + r"\\?[\"']?[^\s\"',;\\<>]{3,}"
+_VALUE = _NOT_SECRET + r"(?:\\?[\"']|&quot;|&#3[49];)?(?![^\s\"',;\\<>&]*:(?:\s|$))[^\s\"',;\\<>&]{3,}"
 _KEYWORD = (r"(?:pass|passwd|password|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|"
             r"private[_-]?key|credentials?|masterauth|bindpw|authtok)")
-#: One line of a raw output: in JSON, `\n` escapes separate the lines of one string.
-_SAME_LINE = r"(?:(?!\\n)[^\n])*?"
+#: Within one line of one string: in JSON, `\n` escapes separate the lines of a raw output and a bare `"` ends
+#: the string (a command's option belongs to a tool named in the same string).
+_SAME_LINE = r"(?:(?!\\n)(?:\\\"|[^\n\"]))*?"
 
 
 def _option(tools: str, option: str) -> re.Pattern[str]:
