@@ -40,10 +40,10 @@ _glob() {
     for _f in $R$_p; do [ -e "$_f" ] && [ ! -d "$_f" ] && _file "${_f#"$R"}"; done
   done
 }
-# _cmd NAME ARGS...: run a command with its exit status, or say it is not installed.
+# _cmd NAME ARGS...: run a command with its exit status (output redacted), or say it is not installed.
 _cmd() {
   if command -v "$1" >/dev/null 2>&1; then
-    echo "$B C $*"; "$@" 2>&1; echo "$B RC $?"
+    echo "$B C $*"; { "$@" 2>&1; echo "$B RC $?"; } | _redact
   else echo "$B X $1"; fi
 }
 # _t SECONDS CMD...: bound a slow command where timeout(1) exists.

@@ -125,3 +125,24 @@ def test_marker_lines_end_a_key_block():
     text = "@@F /a\n-----BEGIN PRIVATE KEY-----\nMIIEabc\n@@F /b\nx=1\n"
     assert awk(text) == "@@F /a\n<redacted private key>\n@@F /b\nx=1\n"
     assert redact.text(text) == awk(text)
+
+
+def test_collector_redacts_files_commands_and_pipes_on_the_host(tmp_path):
+    """What leaves the host is already redacted: `_file`, `_cmd` and `| _redact` in the real collector."""
+    from assess.probes import script
+    from assess.probes.facts import Fact
+
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "environment").write_text("TMOUT=600\nDB_PASSWORD=FileS3cret\n")
+    (tmp_path / "etc" / "app.yaml").write_text("token: CmdS3cret\n")
+    facts = [Fact("f", "linux", "_file /etc/environment", lambda s: None, ""),
+             Fact("c", "linux", '_cmd cat "$R/etc/app.yaml"', lambda s: None, ""),
+             Fact("p", "linux", "echo 'curl -u u:PipeS3cret h' | _redact", lambda s: None, "")]
+    text, token = script.build(facts)
+    text = text.replace("R=''", f"R='{tmp_path}'")  # a live run reading a fixture file
+    out = subprocess.run(["sh", "-s"], input=text, capture_output=True, text=True, check=True).stdout
+    sections = script.split(out, token, ["f", "c", "p"]).sections
+    assert "TMOUT=600" in sections["f"].text and "DB_PASSWORD=<redacted>" in sections["f"].text
+    assert "token: <redacted>" in sections["c"].text and sections["c"].command("cat").rc == 0
+    assert "curl -u <redacted> h" in sections["p"].text
+    assert not any(s in out for s in ("FileS3cret", "CmdS3cret", "PipeS3cret"))
