@@ -73,6 +73,7 @@ HARMLESS = {
     "sudoers NOPASSWD": "%wheel ALL=(ALL) NOPASSWD: ALL",
     "password state fact": '{"password": "set", "requirepass": {"set": true, "length": 12}}',
     "pg storage fact": '{"password": "scram"}',
+    "observed list": '"observed": {"shadow.empty_password": []}, "expected": ["shadow.empty_password is empty"]',
     "shell variable password": 'mysqldump -p"$MYSQL_PWD" --password=$DB_PASS',
     "empty password": "password=",
     "css variable": ":root { --pass: #2e7d32; }",
