@@ -153,7 +153,7 @@ function scheme(s,   out, m) {
   }
   return out s
 }
-_b != "" && index($0, _b) == 1 { inkey = 0; print; next }
+ENVIRON["_AB"] != "" && index($0, ENVIRON["_AB"]) == 1 { inkey = 0; print; next }
 inkey { if ($0 ~ KEY_END) inkey = 0; next }
 {
   s = $0
@@ -191,7 +191,7 @@ def _awk() -> str:
 
 AWK = _awk()
 #: Collector preamble: `_redact` filters standard input; `_cat` (script.PRELUDE) runs the same program on a file.
-SHELL = f"_RX='{AWK}'\n_redact() {{ awk -v _b=\"$B\" \"$_RX\"; }}\n"
+SHELL = f"_RX='{AWK}'\n_redact() {{ _AB=\"$B\" awk \"$_RX\"; }}\n"
 #: Pipe stage for snippets: `grep … | {REDACT}`.
 REDACT = "_redact"
 

@@ -3,6 +3,7 @@ planted secret, keep what checks read, and are idempotent."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -74,8 +75,9 @@ UNCHANGED = [
 
 
 def awk(text: str, binary: str = "awk") -> str:
-    return subprocess.run([binary, "-v", "_b=@@", redact.AWK], input=text, capture_output=True, text=True,
-                          check=True).stdout
+    """The filter as the collector runs it: the marker prefix in the environment (never on a command line)."""
+    return subprocess.run([binary, redact.AWK], input=text, capture_output=True, text=True, check=True,
+                          env={**os.environ, "_AB": "@@"}).stdout
 
 
 AWKS = [b for b in ("gawk", "mawk", "busybox") if shutil.which(b)]
