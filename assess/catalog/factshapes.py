@@ -156,3 +156,33 @@ def check_path(shape: Shape, path: list[str | int]) -> str | None:
 
 def _listing(names: list[str]) -> str:
     return ", ".join(names) if len(names) <= 15 else ", ".join(names[:15]) + f", … ({len(names)} in all)"
+
+
+_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (float,), "number": (int, float),
+                                       "bool": (bool,)}
+
+
+def mismatches(shape: Shape, value: Any, where: str = "") -> list[str]:
+    """Where `value` (a parser's output) leaves `shape`: a key not declared or a value of another type.
+    None (not known) fits every shape."""
+    if value is None or isinstance(shape, Scalar) and shape.any:
+        return []
+    here = where or "the value"
+    if isinstance(shape, Scalar):
+        ok = any(isinstance(value, t) and not (isinstance(value, bool) and name != "bool")
+                 for name in shape.types for t in _TYPES[name])
+        return [] if ok else [f"{here} is {type(value).__name__}, declared {'|'.join(sorted(shape.types))}"]
+    if isinstance(shape, ListOf):
+        if not isinstance(value, list):
+            return [f"{here} is {type(value).__name__}, declared a list"]
+        return [m for i, item in enumerate(value) for m in mismatches(shape.item, item, f"{where}[{i}]")]
+    if not isinstance(value, dict):
+        return [f"{here} is {type(value).__name__}, declared a mapping"]
+    out = []
+    for key, sub in value.items():
+        inner = shape.keys.get(str(key), shape.other)
+        if inner is None:
+            out.append(f"{where + '.' if where else ''}{key} is not declared")
+        else:
+            out += mismatches(inner, sub, f"{where + '.' if where else ''}{key}")
+    return out
