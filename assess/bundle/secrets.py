@@ -20,7 +20,7 @@ _B64 = r"[./A-Za-z0-9]"
 #: A value that is not a secret: a redaction placeholder (also HTML-escaped), a JSON list or object, a variable, a
 #: template, a colour (CSS `--pass: #2e7d32`), a state word of our facts, or a label (`x.empty_password: fact: …`).
 _NOT_SECRET = (r"(?!(?:\\?[\"']|&quot;|&#3[49];|&#x2[27];)?(?:<|&lt;|[\[{(]|\*{3}|\$|%\(|\{\{|#[0-9A-Fa-f]{3,8}\b|(?:set|empty|weak|invalid|external|"
-               r"scram|md5|plain|none|unknown|true|false|null|yes|no|on|off|required)\b))")
+               r"scram|md5|plain|none|unknown|true|false|null|yes|no|on|off|required|bool|int|str|float|number)\b))")
 _VALUE = _NOT_SECRET + r"(?:\\?[\"']|&quot;|&#3[49];)?(?![^\s\"',;\\<>&]*:(?:\s|$))[^\s\"',;\\<>&]{3,}"
 _KEYWORD = (r"(?:pass|passwd|password|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|"
             r"private[_-]?key|credentials?|masterauth|bindpw|authtok)")

@@ -152,3 +152,11 @@ def test_allow_secrets_overrides_and_is_recorded_in_the_signed_metadata(run_dir,
     assert "secret bundled (--allow-secrets)" in result.output
     meta = json.loads((extract(out, tmp_path / "x") / "data" / "bundle.json").read_text())
     assert len(meta["secrets_allowed"]) == 2
+
+
+def test_the_shipped_controls_tree_is_no_leak():
+    """Every bundle carries controls/; its fact shapes (`password: bool`) are declarations, not secrets."""
+    from assess.catalog.load import default_root
+
+    hits, _skipped = secrets.scan_tree(default_root())
+    assert hits == []
