@@ -27,7 +27,8 @@ _OP_WORDS = {
            "<": "below", ">": "above", "=": "is", "~": "matches"},
 }
 _OPS = sorted(_OP_WORDS["zh"], key=len, reverse=True)
-_SOURCE_CMD = re.compile(r"^_(?:file|files|dir|stat)\s+(.+)$")
+_SOURCE_CMD = re.compile(r"^_(?:file|glob)\s+(.+)$")
+_QUERY_CMD = re.compile(r"^_(cmd|sql|redis)\s+(.+)$")
 
 
 def setting_name(label: str) -> str:
@@ -61,8 +62,10 @@ def _sources(check: dict[str, Any], row: dict[str, Any], ctx: Context) -> list[s
             m = _SOURCE_CMD.match(line.strip())
             if m:
                 out += [p for p in m.group(1).split() if p.startswith("/") and "$" not in p]
-            elif line.startswith("_cmd ") and len(line) <= 60:
-                out.append(line[5:].strip())
+                continue
+            q = _QUERY_CMD.match(line.strip())
+            if q and len(q.group(2)) <= 60:
+                out.append(("redis-cli " if q.group(1) == "redis" else "") + q.group(2).strip())
     return list(dict.fromkeys(out))[:4]
 
 

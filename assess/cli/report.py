@@ -15,7 +15,7 @@ from assess.run import document as results
 @click.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--format", "formats", default="html", show_default=True,
-              help="Comma-separated: html, xlsx (测评记录), md, json, junit, oscal.")
+              help="Comma-separated: html, xlsx (测评记录), docx (Word 自评估报告), md, json, junit, oscal.")
 @click.option("--lang", type=click.Choice(reports.LANGS), default="zh", show_default=True, help="Report language.")
 @click.option("--template", type=click.Choice(["2025", "2021"]), default=None,
               help="Recompute the conclusion under this report template (default: the run's own).")

@@ -162,3 +162,21 @@ def test_libreoffice_prints_every_cell_on_a4_landscape(run, tmp_path):
             assert "测评方法" in text, "a page of an object sheet lacks the heading row (not fitted to width?)"
     # several rows per page: row heights are those of the text, not inflated
     assert len(sizes) < data_rows / 4
+
+
+def test_record_of_a_real_check_names_the_file_the_setting_and_the_requirement_in_words():
+    from assess.reports.context import Context, Evidence
+    from assess.reports.record import record_text, with_evidence
+
+    eid = "ab" * 32
+    ctx = Context({"checks": {"linux.login_defs.pass_max_days": {"title": "口令最长使用期限不超过 90 天"}}}, None, "zh",
+                  {("web01", eid): Evidence(eid, "web01", "login_defs", "_file /etc/login.defs", 0, "", False)})
+    row = {"item": "L3-CES1-01", "object": "web01", "verdict": "fail", "source": "checks", "reason": "",
+           "checks": [{"check": "linux.login_defs.pass_max_days", "status": "fail",
+                       "observed": {"login_defs.PASS_MAX_DAYS": 99999},
+                       "expected": ["login_defs.PASS_MAX_DAYS ≤ 90"], "evidence": [eid]}]}
+    assert record_text(row, ctx) == ("经核查，口令最长使用期限不超过 90 天：查看/etc/login.defs，PASS_MAX_DAYS为99999，"
+                                     "要求PASS_MAX_DAYS不大于90，不符合要求。")
+    assert with_evidence(row, ctx).endswith("（证据编号：abababababab）")
+    row["checks"][0].update(status="pass", observed={"login_defs.PASS_MAX_DAYS": 90})
+    assert record_text(row, ctx) == "经核查，口令最长使用期限不超过 90 天：查看/etc/login.defs，PASS_MAX_DAYS为90，符合要求。"

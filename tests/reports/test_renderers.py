@@ -27,7 +27,7 @@ def run(tmp_path_factory):
 
 def test_every_format_is_written_with_its_name(run):
     run_dir, _doc, files = run
-    assert sorted(files) == sorted(["report.html", "record.xlsx", "report.md", "report.json", "report.junit.xml",
+    assert sorted(files) == sorted(["report.html", "record.xlsx", "report.docx", "report.md", "report.json", "report.junit.xml",
                                     "report.oscal.json", "report.en.html", "report.en.md", "record.en.xlsx"])
     assert not list(run_dir.glob(".*.tmp"))
 
