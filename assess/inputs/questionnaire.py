@@ -140,7 +140,8 @@ def row(entry: Entry | Pair, failed: dict[tuple[str, str], list[str]] | None = N
     ids = [p.target.id for p in entry.pairs]
     where = {"object": ids[0]} if len(ids) == 1 else {"objects": ids}
     names = [p.target.name or p.target.id for p in entry.pairs]
-    seen = [f"{oid}: {', '.join(failed[(item.id, oid)])}" for oid in ids if (item.id, oid) in (failed or {})]
+    failed = failed or {}
+    seen = [f"{oid}: {', '.join(failed[(item.id, oid)])}" for oid in ids if (item.id, oid) in failed]
     return {"item": item.id, **where, "object_name": "、".join(names) if len(ids) > 1 else names[0],
             "kind": pair.kind, "clause": item.clause, "control_point": item.control_point,
             "requirement": item.requirement, "questions": list(item.questions),
