@@ -133,7 +133,13 @@ def _table(doc: Any, heads: list[str], rows: list[list[Any]], widths: list[float
            f'<w:tblBorders>{border}</w:tblBorders><w:tblLayout w:type="fixed"/>'
            f'<w:tblCellMar><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar>'
            f'</w:tblPr><w:tblGrid>{grid}</w:tblGrid>{head}{"".join(body)}</w:tbl>')
-    doc.add_paragraph()._p.addprevious(parse_xml(xml))  # the paragraph after it keeps two tables apart
+    _append(doc, xml)
+    _append(doc, f"<w:p {nsdecls('w')}/>")  # a paragraph keeps two tables apart
+
+
+def _append(doc: Any, xml: str) -> None:
+    """Add a body element before the section properties (python-docx's add_* look styles up each time)."""
+    doc.element.body.sectPr.addprevious(parse_xml(xml))
 
 
 class _Report:
@@ -143,7 +149,8 @@ class _Report:
         self.zh = ctx.lang == "zh"
 
     def heading(self, text: str, level: int) -> None:
-        self.doc.add_heading(text, level)
+        _append(self.doc, f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="Heading{level}"/></w:pPr>'
+                          f'<w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>')
 
     def para(self, text: str, bold: bool = False) -> None:
         p = self.doc.add_paragraph()
