@@ -45,7 +45,7 @@ from assess.yamlio import Node, NodeList, load_file
 
 _DATE_TYPES = (date, str, int, float, bool)
 _ROW_SPEC: dict[str, Field] = {
-    "item": Field(str), "object": Field(str),
+    "item": Field(str), "object": Field(str, required=False), "objects": Field((str, list, dict), required=False),
     **{k: Field((str, list), required=False) for k in questionnaire.INFO_KEYS},
     "answer": Field(str, required=False), "explanation": Field(str, required=False),
     "attachments": Field(list, required=False), "respondent": Field(str, required=False),
@@ -213,6 +213,9 @@ def _cell(key: str, value: Any) -> Any:
         return value
     if key == "attachments":
         return [p.strip() for p in re.split(r"[\n;；]", str(value)) if p.strip()]
+    if key == "objects":
+        ids = [p.strip() for p in re.split(r"[\n,，、;；]", str(value)) if p.strip()]
+        return ids[0] if ids == ["all"] else ids
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
@@ -233,7 +236,7 @@ def _read_xlsx(path: Path) -> tuple[list[Any], dict[str, Any]]:
         rows = ws.iter_rows(values_only=True)
         head = next(rows, None) or ()
         columns = {i: k for i, k in enumerate(_column_key(h) for h in head) if k}
-        for needed in ("item", "object", "answer"):
+        for needed in ("item", "answer"):
             if needed not in columns.values():
                 raise InputError(f"sheet '{ws.title}' has no '{needed}' column in its first row", str(path), 1)
         entries = []
@@ -283,53 +286,110 @@ def _present(node: Node) -> Node:
 
 
 def load(path: Path, catalog: Catalog, pairs: dict[tuple[str, str], Pair], today: date) -> AnswerSet:
-    """Read and validate an answers file against the scan's items and objects; raise LintErrors."""
+    """Read and validate an answers file against the scan's items and objects; raise LintErrors.
+
+    A group entry (`objects`) is validated for each object it names or selects; an entry for one object
+    (`object`) overrides a group's answer for that object.
+    """
     path = Path(path)
     entries, _meta = read_entries(path)
     f = str(path)
     problems = Problems()
-    objects = {oid for (_i, oid) in pairs}
+    objects = {oid: p.target for (_i, oid), p in pairs.items()}
     result = AnswerSet(file=f, sha256=_sha256(path)[0], entries=len(entries))
-    seen: dict[tuple[str, str], int] = {}
+    layers: dict[bool, dict[tuple[str, str], Answer]] = {True: {}, False: {}}  # single?, answers
+    seen: dict[tuple[bool, str, str], int] = {}
     hashed: dict[Path, Attachment] = {}
     for raw in entries:
         node = _present(raw)
         before = len(problems)
         if not check_mapping(node, _ROW_SPEC, "answer entry", problems, f) or len(problems) > before:
             continue
-        item_id, object_id = node["item"].strip(), node["object"].strip()
+        item_id = node["item"].strip()
         if item_id not in catalog.items:
             problems.at(node, "item", f"unknown item '{item_id}'", f)
             continue
+        if ("object" in node) == ("objects" in node):
+            problems.at(node, None, "an entry names its objects with 'object' (one id) or 'objects' (ids, 'all' or "
+                        "{type: ..., tags: [...]}), not both" if "object" in node else
+                        "an entry needs 'object' or 'objects'", f)
+            continue
         if "answer" not in node:
             continue
-        if object_id not in objects:
-            known = ", ".join(sorted(objects))
-            problems.at(node, "object", f"unknown object '{object_id}' (objects in this scan: {known})", f)
+        single = "object" in node
+        chosen = [node["object"].strip()] if single else _select(node, item_id, pairs, objects, problems, f)
+        valid = []
+        for object_id in chosen:
+            key = "object" if single else "objects"
+            if object_id not in objects:
+                known = ", ".join(sorted(objects))
+                problems.at(node, key, f"unknown object '{object_id}' (objects in this scan: {known})", f)
+                continue
+            pair = pairs.get((item_id, object_id))
+            if pair is None:
+                problems.at(node, key, _not_applicable(catalog, pairs, item_id, object_id), f)
+                continue
+            if pair.kind == "automated":
+                problems.at(node, "item", f"{item_id} on '{object_id}' is fully automated (checks: "
+                            f"{', '.join(pair.checks)}): its verdict comes from the checks, not from an answer", f)
+                continue
+            if (single, item_id, object_id) in seen:
+                problems.at(node, "item", f"duplicate answer for {item_id} on '{object_id}' (first at line "
+                            f"{seen[(single, item_id, object_id)]})", f)
+                continue
+            seen[(single, item_id, object_id)] = node.line
+            if pair.kind == "tailored":
+                result.warnings.append(f"{f}:{node.line}: {item_id} is tailored out by the profile (不适用); "
+                                       "the answer is not used")
+                continue
+            valid.append(object_id)
+        if not valid:
             continue
-        pair = pairs.get((item_id, object_id))
-        if pair is None:
-            problems.at(node, "object", _not_applicable(catalog, pairs, item_id, object_id), f)
-            continue
-        if pair.kind == "automated":
-            problems.at(node, "item", f"{item_id} on '{object_id}' is fully automated (checks: "
-                        f"{', '.join(pair.checks)}): its verdict comes from the checks, not from an answer", f)
-            continue
-        if (item_id, object_id) in seen:
-            problems.at(node, "item", f"duplicate answer for {item_id} on '{object_id}' (first at line "
-                        f"{seen[(item_id, object_id)]})", f)
-            continue
-        seen[(item_id, object_id)] = node.line
-        if pair.kind == "tailored":
-            result.warnings.append(f"{f}:{node.line}: {item_id} is tailored out by the profile (不适用); "
-                                   "the answer is not used")
-            continue
-        answer = _answer(node, item_id, object_id, path.parent, today, hashed, problems, f)
+        answer = _answer(node, item_id, valid[0], path.parent, today, hashed, problems, f)
         if answer is not None:
-            result.answers[(item_id, object_id)] = answer
+            for object_id in valid:
+                layers[single][(item_id, object_id)] = replace(answer, object=object_id)
     if problems:
         raise LintErrors(in_line_order(problems, f))
+    result.answers = {**layers[False], **layers[True]}
     return result
+
+
+_SELECTOR_KEYS = {"type", "tags"}
+
+
+def _select(node: Node, item_id: str, pairs: dict[tuple[str, str], Pair], objects: dict[str, Any],
+            problems: Problems, f: str) -> list[str]:
+    """The object ids a group entry's `objects` names: a list of ids as given; `all` and a selector
+    `{type, tags}` pick the matching objects on which the item needs an answer."""
+    spec = node["objects"]
+    if isinstance(spec, list):
+        if not all(isinstance(x, str) and x.strip() for x in spec):
+            problems.at(node, "objects", "'objects' lists object ids (strings)", f)
+            return []
+        return list(dict.fromkeys(x.strip() for x in spec))
+    if isinstance(spec, str):
+        if spec.strip() != "all":
+            problems.at(node, "objects", f"'objects' is a list of ids, 'all' or {{type: ..., tags: [...]}}, "
+                        f"not {spec!r}", f)
+            return []
+        types: set[str] | None = None
+        tags: set[str] = set()
+    else:
+        unknown = set(spec) - _SELECTOR_KEYS
+        if unknown or not spec:
+            problems.at(node, "objects", f"a selector takes type and tags (got {', '.join(sorted(unknown)) or 'none'})",
+                        f)
+            return []
+        raw_types, raw_tags = spec.get("type"), spec.get("tags") or []
+        types = None if raw_types is None else set([raw_types] if isinstance(raw_types, str) else raw_types)
+        tags = set([raw_tags] if isinstance(raw_tags, str) else raw_tags)
+    picked = [oid for oid, t in objects.items()
+              if (types is None or t.type in types) and tags <= set(t.tags)
+              and (pair := pairs.get((item_id, oid))) is not None and pair.kind in questionnaire.ASKED]
+    if not picked:
+        problems.at(node, "objects", f"'objects' selects no object on which {item_id} needs an answer", f)
+    return picked
 
 
 def _not_applicable(catalog: Catalog, pairs: dict[tuple[str, str], Pair], item_id: str, object_id: str) -> str:

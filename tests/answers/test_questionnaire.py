@@ -91,7 +91,7 @@ def test_xlsx_form_has_the_columns_and_a_row_per_entry(tmp_path):
     head = [c.value for c in ws[1]]
     assert head[0] == "测评项编号\nitem" and "结论\nanswer" in head
     assert [ws.cell(row=r, column=1).value for r in (2, 3)] == ["L3-CES1-02", "L3-CES1-03"]
-    assert ws.cell(row=2, column=8).value == "1. 登录失败如何处理？"
+    assert ws.cell(row=2, column=9).value == "1. 登录失败如何处理？"
     assert ws.data_validations.dataValidation[0].formula1.startswith('"pass,partial,fail,na')
     assert dict(wb[questionnaire.META_SHEET].iter_rows(values_only=True))["format"] == questionnaire.FORMAT
     entries, meta = answers.read_entries(out)
