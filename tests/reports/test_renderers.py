@@ -119,10 +119,12 @@ def test_xlsx_record_writes_text_as_text_never_as_formulas(run, tmp_path):
         sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
     assert not any("<f>" in s or "<f " in s for s in sheets)
     wb = openpyxl.load_workbook(path)
-    first = wb[wb.sheetnames[0]]
-    assert first["B1"].value.startswith(hostile) and first["B1"].data_type == "s" and first["B1"].quotePrefix
-    cells = [c for row in wb[wb.sheetnames[-1]].iter_rows() for c in row if c.value == "=1+1"]
-    assert cells and all(c.data_type == "s" for c in cells)
+    every = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    named = [c for c in every if hostile in c.value]  # the object's name, in its sheet's header block
+    assert named and all(c.data_type == "s" for c in named)
+    assert all(c.quotePrefix for c in named if c.value.startswith("="))
+    cells = [c for c in every if c.value == "=1+1"]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
 
 
 def test_markdown_sections(run):
