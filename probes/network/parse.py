@@ -74,6 +74,8 @@ def parse_files(vendor: str, files: list[tuple[str, bytes]]) -> Parsed:
         report = FileReport(path, hashlib.sha256(data).hexdigest(), doc.encoding, doc.session, doc.total_lines)
         raw[path] = redact.text("\n".join(doc.cleaned))
         for out in doc.outputs:
+            if doc.session and not out.typed and not any(x.strip() for _n, x in out.lines):
+                continue  # a bare prompt
             label = out.command or "(configuration)"
             is_config = not doc.session or (out.command in {" ".join(c) for c in text.CONFIG_COMMANDS}
                                             and not out.filtered)

@@ -16,7 +16,6 @@ MAX_BYTES = 16 * 1024 * 1024
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
 _MORE = re.compile(r"\s*(?:-{2,4}\s*More\s*-{2,4}|<-{2,3}\s*More\s*-{2,3}>)\s*", re.IGNORECASE)
-_BACKSPACES = re.compile(r"\x08+ *\x08*")
 #: `<sysname>cmd` (Huawei/H3C user view), `[sysname]` / `[~sysname-vty0-4]` (system views), `name#cmd` / `name>cmd`
 #: (Cisco IOS/ASA, optionally `(config…)`, ASA contexts `fw/admin#`).
 _PROMPT_VRP = re.compile(r"^<(?P<name>[\w.\-:]+)>\s?(?P<cmd>.*)$")
@@ -28,8 +27,7 @@ CONFIG_COMMANDS = (("display", "current-configuration"), ("show", "running-confi
                    ("display", "saved-configuration"), ("show", "startup-config"), ("more", "system:running-config"))
 #: Status commands whose output the parsers read, besides the configuration.
 STATUS_COMMANDS = (("display", "telnet", "server", "status"), ("display", "ssh", "server", "status"),
-                   ("display", "password-control"), ("show", "ip", "ssh"), ("display", "version"),
-                   ("show", "version"))
+                   ("display", "password-control"), ("show", "ip", "ssh"))
 
 
 class Unreadable(Exception):
@@ -85,14 +83,63 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def clean(line: str) -> str:
-    """One line without paging residue, ANSI escapes, erased characters and overwritten carriage-return text."""
-    if "\r" in line:
-        parts = [p for p in line.split("\r") if p.strip()]
-        line = parts[-1] if parts else ""
-    line = _ANSI.sub("", line)
-    line = _BACKSPACES.sub("", line)
-    line = _MORE.sub("", line) if "ore" in line else line
+    """One line as the terminal showed it: carriage returns, backspaces and ANSI cursor moves applied (so the
+    blanks that erase a `---- More ----` prompt erase it), other escapes dropped, and any paging prompt the
+    logger kept without its erasing sequence removed."""
+    if "\x1b" in line or "\x08" in line or "\r" in line:
+        line = _screen(line)
+    if "ore" in line and _MORE.search(line):
+        line = _MORE.sub(" ", line, count=1)
+        line = line[1:] if line.startswith(" ") and not line.startswith("  ") else line
     return line.rstrip()
+
+
+_CSI = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])")
+
+
+def _screen(line: str) -> str:
+    """Replay one line on a terminal row: printable characters overwrite at the cursor, `\\b` and `ESC[nD`
+    move it left, `\\r` to column 0, `ESC[nC` right, `ESC[K` clears to the end of the row."""
+    row: list[str] = []
+    col = i = 0
+    moved_left, resume = False, 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\x1b":
+            m = _CSI.match(line, i)
+            if m:
+                n = int(m.group(1)) if m.group(1).isdigit() else 1
+                op = m.group(2)
+                if op == "D":
+                    col, moved_left = max(0, col - n), True
+                elif op == "C":
+                    col += n
+                elif op == "K":
+                    del row[col:]
+                i = m.end()
+                continue
+            m2 = _ANSI.match(line, i)
+            i = m2.end() if m2 else i + 1
+            continue
+        if ch == "\x08":
+            col, moved_left = max(0, col - 1), True
+        elif ch == "\r":
+            col, moved_left = 0, True
+        elif ch >= " " or ch == "\t":
+            if moved_left:
+                resume, moved_left = col, False
+            while len(row) < col:
+                row.append(" ")
+            if col < len(row):
+                row[col] = ch
+            else:
+                row.append(ch)
+            col += 1
+        i += 1
+    # text printed after an erased paging prompt starts where the cursor was sent back to
+    if resume and not "".join(row[:resume]).strip():
+        return "".join(row[resume:])
+    return "".join(row)
 
 
 def _known(typed: str) -> tuple[str, bool]:
