@@ -15,9 +15,9 @@ from assess.probes.network.tree import Node, Tree
 
 DIALECT = Dialect(
     vendor="cisco-asa", label="Cisco ASA", comment="!",
-    signature=(r"^: Saved", r"^ASA Version ", r"^ nameif ", r"^ security-level ", r"^access-group \S+ (in|out) interface",
-               r"^access-list \S+ extended ", r"^ssh \S+ \S+ \S+$", r"^object(-group)? network", r"^same-security-traffic",
-               r"^ssh timeout", r"^console timeout"),
+    signature=(r": Saved", r"ASA Version ", r"nameif ", r"security-level ", r"access-group \S+ (in|out) interface",
+               r"access-list \S+ extended ", r"ssh \S+ \S+ \S+$", r"object network", r"object-group network", r"same-security-traffic",
+               r"ssh timeout", r"console timeout"),
     vocabulary=("asa", "hostname", "domain-name", "enable", "names", "name", "interface", "nameif", "security-level",
                 "ip", "ipv6", "no", "shutdown", "description", "vlan", "object", "object-group", "network-object",
                 "service-object", "port-object", "host", "subnet", "range", "nat", "route", "access-list",

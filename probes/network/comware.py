@@ -15,9 +15,9 @@ from assess.probes.network.tree import Node, Tree
 
 DIALECT = Dialect(
     vendor="h3c", label="H3C Comware", comment="#",
-    signature=(r"^ ?line (vty|class|con|aux)", r"^ ?local-user \S+ class (manage|network)", r"^ ?password-control",
-               r"^ ?authentication-mode scheme", r"^ ?authorization-attribute user-role", r"^ ?irf ",
-               r"^ ?ssh server enable", r"^ ?undo \S", r"^return$", r"^ ?sysname ", r"^ ?acl (advanced|basic)"),
+    signature=(r"line (vty|class|con|aux)", r"local-user \S+ class (manage|network)", r"password-control",
+               r"authentication-mode scheme", r"authorization-attribute user-role", r"irf ",
+               r"ssh server enable", r"undo \S", r"return$", r"sysname ", r"acl (advanced|basic)"),
     vocabulary=("sysname", "vlan", "interface", "description", "ip", "port", "stp", "lldp", "clock", "dhcp",
                 "irf", "irf-port", "domain", "authentication", "authorization", "accounting", "shutdown", "ospf",
                 "bgp", "network", "import-route", "peer", "undo", "ipv6", "user-role", "screen-length",

@@ -21,15 +21,32 @@ class Dialect:
     signature: tuple[str, ...]
     vocabulary: tuple[str, ...]
 
-    def score(self, lines: list[str]) -> int:
-        """How many of the identifying statements occur (each counted once)."""
-        text = "\n".join(lines)
-        return sum(1 for s in self.signature if re.search(s, text, re.MULTILINE))
-
     def known(self, node: Node) -> bool:
         first = node.words[0].lower() if node.words else ""
         return first in self.vocabulary or (first in ("undo", "no") and len(node.words) > 1
                                             and node.words[1].lower() in self.vocabulary)
+
+
+def scores(dialects: list[Dialect], lines: list[str]) -> dict[str, int]:
+    """How many of each dialect's identifying statements occur (each counted once), in one pass. A signature
+    is a regular expression matched at the start of a line after its indentation, beginning with a literal
+    word."""
+    index: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for d in dialects:
+        for sig in d.signature:
+            index.setdefault(_first_word(sig), []).append((d.vendor, re.compile(sig)))
+    found: set[tuple[str, str]] = set()
+    for line in lines:
+        body = line.lstrip()
+        for vendor, pattern in index.get(body.split(" ", 1)[0], ()):
+            if (vendor, pattern.pattern) not in found and pattern.match(body):
+                found.add((vendor, pattern.pattern))
+    return {d.vendor: sum(1 for v, _p in found if v == d.vendor) for d in dialects}
+
+
+def _first_word(signature: str) -> str:
+    m = re.match(r"[^\s\\([$]+", signature)
+    return m.group(0) if m else ""
 
 
 def mark_known(tree: Tree, dialect: Dialect, cfg: Config) -> None:

@@ -16,9 +16,9 @@ from assess.probes.network.tree import Node, Tree
 
 DIALECT = Dialect(
     vendor="cisco", label="Cisco IOS", comment="!",
-    signature=(r"^hostname ", r"^line (vty|con)", r"^ transport input", r"^ exec-timeout", r"^service ",
-               r"^ip access-list (extended|standard)", r"^enable (secret|password)", r"^version 1\d\.",
-               r"^ip ssh ", r"^end$"),
+    signature=(r"hostname ", r"line (vty|con)", r"transport input", r"exec-timeout", r"service ",
+               r"ip access-list (extended|standard)", r"enable (secret|password)", r"version 1\d\.",
+               r"ip ssh ", r"end$"),
     vocabulary=("hostname", "version", "service", "boot-start-marker", "boot-end-marker", "boot", "interface",
                 "description", "ip", "ipv6", "no", "shutdown", "switchport", "spanning-tree", "vlan", "name",
                 "router", "network", "redistribute", "neighbor", "line", "logging", "ntp", "snmp-server",

@@ -11,6 +11,7 @@ from typing import Any
 
 from assess.probes.network import asa, comware, ios, redact, text, tree, vrp
 from assess.probes.network.dialect import Dialect
+from assess.probes.network.dialect import scores as dialect_scores
 from assess.probes.network.model import Config, Setting
 
 #: Vendor names accepted in the inventory, with their dialect module.
@@ -101,8 +102,7 @@ def parse_files(vendor: str, files: list[tuple[str, bytes]]) -> Parsed:
 
 
 def _check_dialect(path: str, lines: list[tuple[int, str]], declared: Dialect) -> None:
-    texts = [x for _n, x in lines]
-    scores = {name: module.DIALECT.score(texts) for name, module in DIALECTS.items()}
+    scores = dialect_scores([m.DIALECT for m in DIALECTS.values()], [x for _n, x in lines])
     best = max(scores, key=lambda k: scores[k])
     if best != declared.vendor and scores[best] - scores[declared.vendor] >= WRONG_DIALECT_MARGIN:
         raise DeviceInputError(

@@ -18,8 +18,13 @@ _NOT_SECRET = {"0", "5", "6", "7", "8", "9", "read", "write", "ro", "rw", "sha",
 _SPLIT = re.compile(r"(\s+)")
 
 
+_ANY_KEYWORD = re.compile("|".join(sorted(_SECRET_AFTER | _SNMP_AFTER, key=len, reverse=True)))
+
+
 def line(text: str) -> str:
     low = text.lower()
+    if not _ANY_KEYWORD.search(low):
+        return text
     after = _SECRET_AFTER | (_SNMP_AFTER if ("usm-user" in low or "snmp-server user" in low) else set())
     parts = _SPLIT.split(text)
     pending = False

@@ -19,7 +19,7 @@ from typing import Any
 from assess.catalog.schema import Field, Problems
 from assess.yamlio import Node, plain
 
-FIELDS: dict[str, Field] = {"vendor": Field(str), "files": Field((str, list))}
+FIELDS: dict[str, Field] = {"vendor": Field(str), "files": Field((str, list), required=False)}
 
 
 def connection(node: Node, problems: Problems, file: str, resolve: Callable[[str], str]) -> dict[str, Any]:

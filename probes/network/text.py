@@ -86,6 +86,8 @@ def clean(line: str) -> str:
     """One line as the terminal showed it: carriage returns, backspaces and ANSI cursor moves applied (so the
     blanks that erase a `---- More ----` prompt erase it), other escapes dropped, and any paging prompt the
     logger kept without its erasing sequence removed."""
+    if line.endswith("\r"):
+        line = line[:-1]
     if "\x1b" in line or "\x08" in line or "\r" in line:
         line = _screen(line)
     if "ore" in line and _MORE.search(line):

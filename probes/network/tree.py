@@ -22,14 +22,12 @@ class Node:
     indent: int
     children: list[Node] = field(default_factory=list)
     parent: Node | None = field(default=None, repr=False)
+    words: list[str] = field(init=False, repr=False)
+    where: str = field(init=False, repr=False)  # file:line
 
-    @property
-    def words(self) -> list[str]:
-        return self.text.split()
-
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.line}"
+    def __post_init__(self) -> None:
+        self.words = self.text.split()
+        self.where = f"{self.file}:{self.line}"
 
     def walk(self) -> Iterator[Node]:
         yield self

@@ -13,9 +13,9 @@ from assess.probes.network.tree import Node, Tree
 
 DIALECT = Dialect(
     vendor="huawei", label="Huawei VRP", comment="#",
-    signature=(r"^ ?user-interface (vty|con|maxvty)", r"^ ?stelnet server enable", r"^ ?info-center ",
-               r"^ ?local-user \S+ password (irreversible-)?cipher", r"^ ?authentication-mode aaa",
-               r"^ ?undo \S", r"^return$", r"^ ?snmp-agent", r"^ ?hwtacacs-server", r"^ ?sysname "),
+    signature=(r"user-interface (vty|con|maxvty)", r"stelnet server enable", r"info-center ",
+               r"local-user \S+ password (irreversible-)?cipher", r"authentication-mode aaa",
+               r"undo \S", r"return$", r"snmp-agent", r"hwtacacs-server", r"sysname "),
     vocabulary=("sysname", "vlan", "interface", "description", "ip", "port", "stp", "lldp", "clock", "dhcp",
                 "drop-profile", "diffserv", "authentication-scheme", "authorization-scheme", "accounting-scheme",
                 "domain", "authentication-mode", "authorization-mode", "accounting-mode", "shutdown", "dot1x",

@@ -1,0 +1,63 @@
+"""Bad device input: an unknown vendor, a configuration in another vendor's dialect, a file that cannot be
+read (missing, binary) — each is one clear message on that object, all its checked results 无法判定 (never
+a pass, never a high-risk finding made up from nothing), and the other objects are judged."""
+
+from __future__ import annotations
+
+import pytest
+
+from assess.errors import LintErrors
+from assess.inventory import load as inventory
+from tests.network.conftest import FIXTURES, scan
+
+GOOD = {"id": "good", "type": "network-device", "vendor": "h3c", "files": [str(FIXTURES / "h3c-hardened.cfg")]}
+
+
+def _rows(document, oid):
+    return [r for r in document["results"] if r["object"] == oid]
+
+
+@pytest.mark.parametrize("bad,message", [
+    ({"vendor": "juniper", "files": [str(FIXTURES / "h3c-weak.cfg")]},
+     "unknown vendor 'juniper' (known: huawei, h3c, cisco, cisco-asa)"),
+    ({"vendor": "huawei", "files": [str(FIXTURES / "cisco-weak.cfg")]},
+     "this configuration is in the Cisco IOS dialect, not Huawei VRP as the inventory's vendor 'huawei' says"),
+    ({"vendor": "cisco-asa", "files": [str(FIXTURES / "h3c-weak.cfg")]},
+     "this configuration is in the H3C Comware dialect, not Cisco ASA"),
+    ({"vendor": "cisco", "files": ["/nonexistent/core.cfg"]}, "/nonexistent/core.cfg: cannot read the file"),
+])
+def test_bad_device_is_an_object_error_and_the_scan_goes_on(tmp_path, bad, message):
+    outcome = scan(tmp_path, [GOOD, {"id": "bad", "type": "network-device", **bad}])
+    assert message in outcome.collection_errors["bad"]
+    assert "good" not in outcome.collection_errors
+    decided = [r for r in _rows(outcome.document, "bad") if r["source"] in ("checks", "collection")]
+    assert decided and {r["verdict"] for r in decided} == {"error"}
+    assert "pass" in {r["verdict"] for r in _rows(outcome.document, "good")}
+    assert not [f for f in outcome.document["highrisk"] if f["object"] == "bad" and f["status"] == "triggered"]
+
+
+def test_binary_file_is_refused(tmp_path):
+    blob = tmp_path / "backup.zip"
+    blob.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    outcome = scan(tmp_path, [{"id": "bad", "type": "security-device", "vendor": "cisco-asa",
+                               "files": [str(blob)]}])
+    assert "binary data" in outcome.collection_errors["bad"]
+
+
+def test_inventory_needs_files(tmp_path):
+    path = tmp_path / "inv.yaml"
+    path.write_text("objects:\n  - {id: sw, type: network-device, vendor: huawei}\n", encoding="utf-8")
+    with pytest.raises(LintErrors) as exc:
+        inventory.load(path, ssh_config=False)
+    assert "needs files" in str(exc.value.problems[0])
+
+
+def test_relative_files_resolve_against_the_inventory(tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "fw.cfg").write_bytes((FIXTURES / "asa-hardened.cfg").read_bytes())
+    path = tmp_path / "inv.yaml"
+    path.write_text("objects:\n  - {id: fw, type: security-device, vendor: cisco-asa, files: exports/fw.cfg}\n",
+                    encoding="utf-8")
+    target = inventory.load(path, ssh_config=False)[0]
+    assert target.connection == {"transport": "files", "vendor": "cisco-asa",
+                                 "files": [str(tmp_path / "exports" / "fw.cfg")]}
