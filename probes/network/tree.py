@@ -37,22 +37,23 @@ class Node:
 
 @dataclass
 class Tree:
-    """The top-level statements of one configuration, and how many statement lines it has."""
+    """The top-level statements of one configuration, every statement in file order, and the counts."""
 
     file: str
     roots: list[Node]
     statements: int
     structure: int  # separators, comments, `return`/`end`, banners
+    nodes: list[Node] = field(default_factory=list)
 
     def walk(self) -> Iterator[Node]:
-        for r in self.roots:
-            yield from r.walk()
+        return iter(self.nodes)
 
 
 def parse(file: str, lines: list[tuple[int, str]], comment: str) -> Tree:
     """Build the tree; `comment` is `#` (VRP/Comware) or `!` (IOS/ASA). A `!`/`#` line with text after it
     is a comment; alone it is a separator. ASA's `: …` lines are comments too."""
     roots: list[Node] = []
+    nodes: list[Node] = []
     stack: list[Node] = []
     statements = structure = 0
     for no, raw in lines:
@@ -68,6 +69,7 @@ def parse(file: str, lines: list[tuple[int, str]], comment: str) -> Tree:
             continue
         indent = len(text) - len(text.lstrip(" "))
         node = Node(body, file, no, indent)
+        nodes.append(node)
         statements += 1
         while stack and stack[-1].indent >= indent:
             stack.pop()
@@ -77,4 +79,4 @@ def parse(file: str, lines: list[tuple[int, str]], comment: str) -> Tree:
         else:
             roots.append(node)
         stack.append(node)
-    return Tree(file, roots, statements, structure)
+    return Tree(file, roots, statements, structure, nodes)
