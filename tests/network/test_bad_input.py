@@ -61,3 +61,15 @@ def test_relative_files_resolve_against_the_inventory(tmp_path):
     target = inventory.load(path, ssh_config=False)[0]
     assert target.connection == {"transport": "files", "vendor": "cisco-asa",
                                  "files": [str(tmp_path / "exports" / "fw.cfg")]}
+
+
+@pytest.mark.parametrize("vendor,fixture,found", [
+    ("h3c", "huawei-weak", "Huawei VRP"), ("huawei", "h3c-hardened", "H3C Comware"),
+    ("cisco", "asa-weak", "Cisco ASA"), ("cisco-asa", "cisco-hardened", "Cisco IOS"),
+])
+def test_close_dialects_are_told_apart(vendor, fixture, found):
+    """VRP and Comware, IOS and ASA look alike; each is still refused under the other's name."""
+    from assess.probes.network import parse
+
+    with pytest.raises(parse.DeviceInputError, match=f"in the {found} dialect"):
+        parse.parse_files(vendor, [(fixture, (FIXTURES / f"{fixture}.cfg").read_bytes())])
