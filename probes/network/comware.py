@@ -1,7 +1,8 @@
 """H3C Comware 5/7 (switches, routers, SecPath firewalls): `display current-configuration`.
 
-Defaults used where the configuration is silent (Comware 7 command references): the Telnet server is
-disabled, `password-control` is disabled (so its length/aging/login-attempt lines do not apply until
+Defaults used where the configuration is silent (Comware 7 command references): on Comware 7 (the
+configuration's `version 7.…` line) the Telnet server is disabled — on Comware 5 or an unstated version its
+state stays unknown — `password-control` is disabled (so its length/aging/login-attempt lines do not apply until
 `password-control enable`), a vty line times out after 10 minutes, a zone-based `security-policy` drops
 what no rule passes, and a `packet-filter` ACL permits what no rule matches unless
 `packet-filter default deny` is set. HTTP and SSH1 compatibility are left unknown when not stated.
@@ -44,7 +45,9 @@ def _statement(node: Node, cfg: Config) -> None:
     w = node.words
     low = [x.lower() for x in w]
     text = " ".join(low)
-    if text == "telnet server enable":
+    if low[:1] == ["version"] and len(w) > 1:
+        cfg.version = w[1].rstrip(",")
+    elif text == "telnet server enable":
         cfg.telnet.set(True, node)
     elif text == "undo telnet server enable":
         cfg.telnet.set(False, node)

@@ -134,7 +134,8 @@ def cleartext_mgmt(cfg: Config, ctx: dict[str, Any]) -> dict[str, Any]:
             open_questions.append(f"telnet: {where} line vty states no `transport input` (the default differs "
                                   "between IOS releases); add `show running-config all` or `show line` output")
     else:
-        server = cfg.telnet.on if cfg.telnet.on is not None else (False if v == "h3c" else None)
+        comware7 = v == "h3c" and cfg.version.startswith("7")
+        server = cfg.telnet.on if cfg.telnet.on is not None else (False if comware7 else None)
         allows, where = _vty_allows(cfg, "telnet")
         if server:
             if allows is not False:
@@ -144,7 +145,7 @@ def cleartext_mgmt(cfg: Config, ctx: dict[str, Any]) -> dict[str, Any]:
                 found.append(_where(where, "vty admits telnet (protocol inbound) and telnet is not disabled"))
             elif allows is None or not cfg.access:
                 open_questions.append("telnet: the configuration neither enables nor disables the Telnet server and "
-                                      "a vty line accepts the default protocols (the VRP default differs between "
+                                      "a vty line accepts the default protocols (the default differs between software "
                                       "versions); add `display telnet server status` output")
     if v != "cisco-asa":
         if cfg.http.on:
@@ -206,7 +207,7 @@ def mgmt_acl(cfg: Config, ctx: dict[str, Any]) -> dict[str, Any]:
                 lines.append({"line": a.name, "restricted": ok, "at": a.acl_where, "why": why})
                 continue
             protocols = a.protocols if a.protocols is not None else ["ssh", "telnet"]
-            if cfg.telnet.on is False or (cfg.vendor == "h3c" and not cfg.telnet.on):
+            if cfg.telnet.on is False or (cfg.vendor == "h3c" and cfg.version.startswith("7") and not cfg.telnet.on):
                 protocols = [p for p in protocols if p != "telnet"]
             checks = [(p, cfg.protocol_acls.get(p)) for p in protocols]
             if protocols and all(acl for _p, acl in checks):

@@ -93,6 +93,7 @@ class Setting:
 @dataclass
 class Config:
     vendor: str
+    version: str = ""  # the software version the configuration states (Comware `version 7.1.070, …`)
     users: dict[str, User] = field(default_factory=dict)
     enable: list[User] = field(default_factory=list)  # Cisco enable password/secret
     min_length: tuple[int, str] | None = None

@@ -73,3 +73,18 @@ def test_close_dialects_are_told_apart(vendor, fixture, found):
 
     with pytest.raises(parse.DeviceInputError, match=f"in the {found} dialect"):
         parse.parse_files(vendor, [(fixture, (FIXTURES / f"{fixture}.cfg").read_bytes())])
+
+
+def test_comware_telnet_default_is_only_assumed_on_comware_7():
+    """Comware 7 ships with the Telnet server off; for Comware 5 or no version line the state stays open."""
+    from assess.probes.network import facts, parse
+
+    v7 = "#\n version 7.1.064, Release 0427P22\n#\nline vty 0 15\n authentication-mode scheme\n#\nreturn\n"
+    v5 = v7.replace("7.1.064, Release 0427P22", "5.20, Release 2222P01")
+    cfg7 = parse.parse_files("h3c", [("sw7.cfg", v7.encode())]).config
+    cfg7.http.on = False
+    assert facts.cleartext_mgmt(cfg7, {}) == {"cleartext": []}
+    cfg5 = parse.parse_files("h3c", [("sw5.cfg", v5.encode())]).config
+    cfg5.http.on = False
+    with pytest.raises(facts.Unsettled, match="display telnet server status"):
+        facts.cleartext_mgmt(cfg5, {})
