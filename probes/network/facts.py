@@ -101,6 +101,11 @@ def login(cfg: Config, ctx: dict[str, Any]) -> dict[str, Any]:
 
 def vty_auth(cfg: Config, ctx: dict[str, Any]) -> dict[str, Any]:
     lines = [{"line": a.name, "auth": a.auth, "at": a.where} for a in cfg.access if a.kind in ("vty", "con")]
+    silent = [f"{x['at']} {x['line']}" for x in lines if x["auth"] is None]
+    if silent:
+        raise Unsettled("the configuration does not state authentication-mode on " + ", ".join(silent) +
+                        " (the default differs between software versions); set it explicitly or add "
+                        "`display user-interface` / `display line` output")
     if cfg.vendor == "cisco-asa":
         lines.append({"line": "ssh", "auth": "aaa" if cfg.aaa_login.on else "password",
                       "at": cfg.aaa_login.where or "(no aaa authentication ssh console)"})
@@ -201,6 +206,10 @@ def mgmt_acl(cfg: Config, ctx: dict[str, Any]) -> dict[str, Any]:
     else:
         for a in cfg.access:
             if a.kind != "vty":
+                continue
+            if a.protocols == []:
+                lines.append({"line": a.name, "restricted": True, "at": a.protocols_where,
+                              "why": "the line admits no remote protocol"})
                 continue
             if a.acl:
                 ok, why = _acl_restricts(cfg, a.acl)

@@ -88,3 +88,15 @@ def test_comware_telnet_default_is_only_assumed_on_comware_7():
     cfg5.http.on = False
     with pytest.raises(facts.Unsettled, match="display telnet server status"):
         facts.cleartext_mgmt(cfg5, {})
+
+
+def test_unstated_login_settings_are_not_guessed():
+    """A vty line without authentication-mode is open (无法判定), and `transport input none` is no remote path."""
+    from assess.probes.network import facts, parse
+
+    cfg = parse.parse_files("huawei", [("a.cfg", b"#\nuser-interface vty 0 4\n idle-timeout 5 0\n#\nreturn\n")]).config
+    with pytest.raises(facts.Unsettled, match="does not state authentication-mode on a.cfg:2 vty 0 4"):
+        facts.vty_auth(cfg, {})
+    ios = b"hostname R\n!\nline vty 0 4\n transport input none\n!\nend\n"
+    cfg = parse.parse_files("cisco", [("r.cfg", ios)]).config
+    assert facts.mgmt_acl(cfg, {})["unrestricted"] == []
