@@ -6,6 +6,8 @@ configuration in them) is one message on the object, and all of its results are 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -52,15 +54,23 @@ def _read(paths: list[str]) -> list[tuple[str, bytes]]:
     return out
 
 
+def _digest(records: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps(records, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
 def _facts(evidence: ObjectEvidence, parsed: parse.Parsed, target: Target, facts: list[Fact]) -> None:
+    """Facts with their evidence as a non-shell collector records it (assess.run.replay re-checks it): per
+    fact the files it rests on (path, sha256 of the file as read, encoding); `net_parse` also carries each
+    file's text with secrets redacted. The evidence id is the digest of those records."""
     ctx: dict[str, Any] = {"boundary": target.type == "security-device" or "boundary" in target.tags}
-    eid = next((r.sha256 for r in parsed.files if r.statements), parsed.files[0].sha256)
-    for report in parsed.files:
-        text = parsed.raw[report.path]
-        evidence.raw[report.path] = {"id": report.sha256, "rc": 0, "command": f"file {report.path}",
-                                     "output": text if len(text) <= MAX_RAW else text[:MAX_RAW] + "\n[truncated]"}
+    sources = [{"file": r.path, "sha256": r.sha256, "encoding": r.encoding, "session_log": r.session}
+               for r in parsed.files]
+    texts = [{**src, "output": _bounded(parsed.raw[src["file"]])} for src in sources]
     evidence.info["coverage"] = [r.as_dict() for r in parsed.files]
     for f in facts:
+        records = texts if f.name == "net_parse" else sources
+        eid = _digest(records)
+        evidence.raw[f.name] = {"id": eid, "collector": "files", "transcripts": records}
         if f.name == "net_parse":
             evidence.facts[f.name] = FactResult(f.name, "ok", {"vendor": parsed.config.vendor,
                                                                "files": evidence.info["coverage"]}, evidence_id=eid)
@@ -76,3 +86,7 @@ def _facts(evidence: ObjectEvidence, parsed: parse.Parsed, target: Target, facts
         except Exception as exc:  # a parser bug must not stop the scan; it is reported on the checks
             evidence.facts[f.name] = FactResult(f.name, "error", reason=f"parser failed: {type(exc).__name__}: "
                                                 f"{exc}", evidence_id=eid)
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_RAW else text[:MAX_RAW] + "\n[truncated]"

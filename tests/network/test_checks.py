@@ -116,3 +116,26 @@ def test_device_high_risk_cases(document):
     cases = [(f["object"], f["cases"].get("trial")) for f in document["highrisk"]
              if f["cases"].get("trial")]
     assert len(cases) == len(set(cases))
+
+
+def test_offline_re_evaluation_gives_the_same_verdicts(tmp_path):
+    """The evidence of a device scan re-evaluates without the files (bundles, assess report --rebuild), and an
+    edited record is refused rather than trusted."""
+    import json
+
+    from assess.catalog import profile as profile_mod
+    from assess.run import replay
+
+    outcome = scan(tmp_path, [{"id": "core", "type": "network-device", "vendor": "h3c", "tags": ["boundary"],
+                               "files": [str(FIXTURES / "h3c-weak.cfg")]}])
+    cat = catalog_mod.load()
+    again = replay.replay(outcome.run_dir, cat, profile_mod.load("level3", cat))
+    verdicts = lambda d: {(r["object"], r["item"]): r["verdict"] for r in d["results"]}  # noqa: E731
+    assert verdicts(again) == verdicts(outcome.document)
+    path = outcome.run_dir / "evidence" / "core.json"
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    stored["raw"]["net_cleartext_mgmt"]["transcripts"][0]["sha256"] = "0" * 64
+    path.write_text(json.dumps(stored), encoding="utf-8")
+    edited = replay.replay(outcome.run_dir, cat, profile_mod.load("level3", cat))
+    check = checks_of(edited, "core")["net.mgmt_no_cleartext"]
+    assert check["status"] == "error" and "do not match their evidence id" in check["reason"]

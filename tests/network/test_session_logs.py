@@ -76,7 +76,7 @@ def test_h3c_gb18030_session_log_and_abbreviated_command(tmp_path):
     assert ev.facts["net_parse"].value["files"][0]["encoding"] == "gb18030"
     assert ev.facts["net_cleartext_mgmt"].value["cleartext"][0].endswith("telnet server enabled")
     assert len(ev.facts["net_policy"].value["any_any"]) == 1
-    assert "核心交换机管理地址" in ev.raw[str(path)]["output"]
+    assert "核心交换机管理地址" in ev.raw["net_parse"]["transcripts"][0]["output"]
 
 
 def test_cisco_more_prompt_keeps_the_line_structure(tmp_path):
