@@ -44,3 +44,17 @@ def test_a_multi_type_checks_file_must_fit_every_type(tmp_path):
     with pytest.raises(LintErrors) as exc:
         catalog_mod.load(root)
     assert "item L3-SMC1-09 does not apply to object type network-device" in str(exc.value)
+
+
+def test_interview_only_device_keeps_its_high_risk_cases_and_compensations():
+    """A device judged by interview alone (no files): the item answers still fire the device cases, and an
+    answer that management terminals are restricted still compensates risky services."""
+    from assess.catalog import highrisk
+
+    cat = catalog_mod.load()
+    doc = {"objects": [{"id": "sw", "type": "network-device", "tags": []}], "run": {},
+           "results": [{"object": "sw", "item": "L3-CES1-18", "verdict": "fail", "checks": []},
+                       {"object": "sw", "item": "L3-CES1-19", "verdict": "pass", "checks": []},
+                       {"object": "sw", "item": "L3-CES1-03", "verdict": "fail", "checks": []}]}
+    found = {f["rule"]: f["status"] for f in highrisk.evaluate(cat.highrisk, doc, 3, {})}
+    assert found == {"HR-NET-risky-services": "compensated", "HR-NET-cleartext-management": "triggered"}
