@@ -131,3 +131,20 @@ def test_decode_rejects_binary_and_reads_bom_less_utf16():
         assert "binary" in str(exc)
     else:
         raise AssertionError("binary data accepted")
+
+
+def test_every_device_fact_fits_its_declared_shape(tmp_path):
+    """controls/facts/network-device.yaml: the rule-path lint trusts these shapes, so the parsers must keep to them."""
+    from assess.catalog import factshapes
+    from assess.catalog import load as catalog_mod
+    from assess.catalog.schema import Problems
+
+    shapes = catalog_mod._shapes(Problems(), strict=False)
+    assert shapes["network-device"].keys() == shapes["security-device"].keys() == set(facts_for("network-device"))
+    for fixture in sorted(FIXTURES.glob("*.cfg")):
+        stem = fixture.stem.split("-")[0]
+        vendor = {"huawei": "huawei", "h3c": "h3c", "cisco": "cisco", "asa": "cisco-asa"}[stem]
+        ev = _collect(tmp_path, vendor, "plain", [str(fixture)])
+        misfits = [f"{fixture.name} {n}: {m}" for n, r in ev.facts.items() if r.status == "ok"
+                   for m in factshapes.mismatches(shapes["network-device"][n], r.value)]
+        assert misfits == []
