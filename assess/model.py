@@ -98,6 +98,8 @@ class Check:
     # The rule only proves presence (a backup job, cluster software): when it fails, the measure may live
     # outside the host (backup server, hypervisor HA, load balancer), so the check is 待核查, not 不符合.
     absent_is_unproven: bool = False
+    #: further object types the same check runs on (a checks file naming several `object_type`s)
+    also_types: list[str] = field(default_factory=list)
     file: str = ""
     line: int = 0
 

@@ -109,7 +109,7 @@ _ITEM_SPEC = {
 }
 _INTERVIEW_SPEC = {"questions": Field(list), "documents": Field(list)}
 _CONVENTION_SPEC = {"verdict": Field(str, choices=("pass", "na")), "reason": Field(str)}
-_CHECKS_FILE_SPEC = {"object_type": Field(str, choices=model.OBJECT_TYPES), "checks": Field(list),
+_CHECKS_FILE_SPEC = {"object_type": Field((str, list), choices=model.OBJECT_TYPES), "checks": Field(list),
                      "note": Field(str, required=False)}
 _CHECK_SPEC = {
     "id": Field(str, check=lambda v: None if _CHECK_ID.match(v) else "must be lower-case words joined by . _ -"),
@@ -194,7 +194,8 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
     by_item: dict[tuple[str, str], list[Check]] = {}
     for check in checks.values():
         for item_id in check.items:
-            by_item.setdefault((item_id, check.object_type), []).append(check)
+            for otype in (check.object_type, *check.also_types):
+                by_item.setdefault((item_id, otype), []).append(check)
     fed = {i for (i, _t) in by_item}
     for item in items.values() if strict else ():
         if item.automation != "manual" and item.id not in fed:
@@ -362,8 +363,11 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
     f = str(path)
     if not check_mapping(data, _CHECKS_FILE_SPEC, "checks file", problems, f):
         return
-    otype = data["object_type"]
-    known_facts = facts_for(otype)
+    # one type, or several that share the checks (network-device and security-device)
+    otypes = [data["object_type"]] if isinstance(data["object_type"], str) else [str(t) for t in data["object_type"]]
+    otype = otypes[0]
+    known_facts = {name: f for t in otypes for name, f in facts_for(t).items()
+                   if all(name in facts_for(o) for o in otypes)}
     for node in data.get("checks") or []:
         before = len(problems)
         if not check_mapping(node, _CHECK_SPEC, "check", problems, f) or len(problems) > before:
@@ -381,11 +385,12 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
                 continue
             if item_id not in items:
                 problems.at(node, "items", f"check {node['id']} feeds unknown item '{item_id}'", f)
-            elif otype not in items[item_id].objects:
-                problems.at(node, "items", f"item {item_id} does not apply to object type {otype} "
+            elif any(t not in items[item_id].objects for t in otypes):
+                wrong = next(t for t in otypes if t not in items[item_id].objects)
+                problems.at(node, "items", f"item {item_id} does not apply to object type {wrong} "
                                            f"(its objects: {', '.join(items[item_id].objects)})", f)
         for engine in node.get("engines") or []:
-            if engine not in model.ENGINES.get(otype, ()):
+            if any(engine not in model.ENGINES.get(t, ()) for t in otypes):
                 problems.at(node, "engines", f"unknown engine '{engine}' for {otype}", f)
         for r in (rule, applies):
             for leaf in _leaves(r):
@@ -410,7 +415,7 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
             title_en=node["title_en"], rule=rule, applies_when=applies, na_reason=node.get("na_reason", ""),
             engines=list(node.get("engines") or []), references=[str(r) for r in node.get("references") or []],
             partial=bool(node.get("partial", False)),
-            absent_is_unproven=bool(node.get("absent_is_unproven", False)),
+            absent_is_unproven=bool(node.get("absent_is_unproven", False)), also_types=otypes[1:],
             remediation=Remediation(remediation["text"].strip(), remediation.get("command", "").strip(),
                                     remediation.get("disruption", "none"), remediation.get("text_en", "").strip()),
             file=f, line=node.line,

@@ -38,6 +38,7 @@ from assess.limits import MAX_OBJECTS, MAX_TAGS
 from assess.model import Target
 from assess.probes import service
 from assess.probes.http import target as http_target
+from assess.probes.network import target as device_target
 from assess.probes.transport import credentials
 from assess.run.document import safe_name
 from assess.yamlio import Node, load_text, plain, read_text
@@ -83,7 +84,9 @@ LINUX_FIELDS: dict[str, Field] = {
 #: Fields each object type accepts besides COMMON_FIELDS.
 TYPE_FIELDS: dict[str, dict[str, Field]] = {"linux": LINUX_FIELDS, "webapp": http_target.FIELDS,
                                             "database": service.DATABASE_FIELDS,
-                                            "middleware": service.MIDDLEWARE_FIELDS}
+                                            "middleware": service.MIDDLEWARE_FIELDS,
+                                            "network-device": device_target.FIELDS,
+                                            "security-device": device_target.FIELDS}
 
 _SECRET_KEYS = {"password": "password_env", "become_password": "become_password_env",
                 "sudo_password": "become_password_env", "passphrase": "key_passphrase_env",
@@ -306,6 +309,8 @@ CONNECTIONS: dict[str, Callable[[Node, Context], dict[str, Any]]] = {
     "webapp": lambda node, ctx: http_target.connection(node, ctx.problems, ctx.file),
     "database": lambda node, ctx: service.connection(node, ctx.problems, ctx.file),
     "middleware": lambda node, ctx: service.connection(node, ctx.problems, ctx.file),
+    "network-device": lambda node, ctx: device_target.connection(node, ctx.problems, ctx.file, ctx.path),
+    "security-device": lambda node, ctx: device_target.connection(node, ctx.problems, ctx.file, ctx.path),
 }
 
 

@@ -120,6 +120,11 @@ def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[
 
         web_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
         return lambda: collect_webapp(target, web_facts, active=active, params=profile.parameters, cancel=cancel)
+    if target.connection.get("transport") == "files":
+        from assess.probes.network.collector import collect as collect_device
+
+        device_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
+        return lambda: collect_device(target, device_facts)
     transport = transport_for(target, ssh, cancel)
     if transport is None:
         return None
