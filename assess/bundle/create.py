@@ -107,6 +107,8 @@ def profile_yaml(doc: dict[str, Any], cat: catalog_mod.Catalog) -> str:
                             "description": f"Resolved profile of run {doc['run']['id']} (frozen by assess bundle).",
                             "parameters": used.get("parameters") or {}, "tailoring": used.get("tailoring") or {},
                             "conclusion": used.get("conclusion") or {}}
+    if used.get("extensions"):
+        data.update(extensions=used["extensions"], cloud=used.get("cloud") or {})
     try:
         shipped = profile_mod.load(used["id"], cat)
     except (InputError, LintErrors):
