@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from assess.probes.cloud.source import (ABSENT_CODES, DENIED_CODES, GLOBAL, CallFailed, Recorder, call_id,
-                                        denied_reason)
+from assess.probes.cloud.source import (
+    ABSENT_CODES,
+    DENIED_CODES,
+    GLOBAL,
+    CallFailed,
+    Recorder,
+    call_id,
+    denied_reason,
+)
 
 #: The only operations the adapter may call, per service (tests assert every one is a Describe/List/Get).
 ALLOWED: dict[str, frozenset[str]] = {

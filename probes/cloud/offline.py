@@ -18,8 +18,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-from assess.probes.cloud.source import (ABSENT_CODES, DENIED_CODES, GLOBAL, CallFailed, Recorder, call_id,
-                                        denied_reason, kebab)
+from assess.probes.cloud.source import (
+    ABSENT_CODES,
+    DENIED_CODES,
+    GLOBAL,
+    CallFailed,
+    Recorder,
+    call_id,
+    denied_reason,
+    kebab,
+)
 
 MAX_FILE = 64 * 1024 * 1024
 _CLI_ERROR = re.compile(r"An error occurred \((?P<code>[A-Za-z.]+)\)[^:]*:\s*(?P<message>.*)", re.S)
