@@ -89,3 +89,22 @@ class OfflineSource:
             raise CallFailed(f"{name} is not a JSON object", "malformed")
         self.recorder.answer(cid, self.origin, answer)
         return answer
+
+
+_KEY_OPTION = {"GetLoginProfile": "--user-name", "ListMFADevices": "--user-name", "ListAccessKeys": "--user-name",
+               "GetAccessKeyLastUsed": "--access-key-id", "GetTrailStatus": "--name", "GetEventSelectors": "--trail-name"}
+_CLI_SERVICE = {"s3": "s3api"}
+
+
+def cli_command(service: str, operation: str, region: str | None, key: str | None) -> list[str]:
+    """The AWS CLI command whose JSON output is the saved answer of one call (stdout to `file_name(...)`,
+    stderr to the same name plus `.err` when it fails). Calls about one resource take the names the list
+    calls printed (ListBuckets → each bucket, ListUsers → each user, ListAccessKeys → each key id)."""
+    cmd = ["aws", _CLI_SERVICE.get(service, service), kebab(operation), "--output", "json"]
+    if region and service not in GLOBAL:
+        cmd += ["--region", region]
+    if key:
+        cmd += [_KEY_OPTION.get(operation, "--bucket" if service == "s3" else "--name"), key]
+    if operation == "DescribeTrails":
+        cmd += ["--no-include-shadow-trails"]
+    return cmd

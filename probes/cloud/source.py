@@ -51,8 +51,10 @@ def call_id(service: str, operation: str, region: str | None, key: str | None) -
 
 
 def kebab(operation: str) -> str:
-    """`DescribeSecurityGroups` → `describe-security-groups` (the CLI's command name)."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", operation).lower()
+    """`DescribeSecurityGroups` → `describe-security-groups`, `ListMFADevices` → `list-mfa-devices` (the CLI's
+    command name)."""
+    split = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1-\2", operation)  # ListMFADevices → ListMFA-Devices
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", split).lower()
 
 
 def digest(answer: Any) -> str:
