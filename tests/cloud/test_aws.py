@@ -36,6 +36,7 @@ def scan(tmp: Path, obj: dict, profile: Path) -> dict:
     (run,) = out.iterdir()
     doc = json.loads((run / "results.json").read_text(encoding="utf-8"))
     doc["_evidence"] = json.loads((run / "evidence" / "acct.json").read_text(encoding="utf-8"))
+    doc["_run"] = str(run)
     return doc
 
 
@@ -142,3 +143,17 @@ def test_ga_t_2347_reading_keeps_11_tenant_items(moto, tmp_path):
                         "L3-CMS2-01", "L3-CMS2-02", "L3-CMS2-03", "L3-CMS2-04", "L3-CMS2-05"}
     assert "此项主要针对云服务商" in cloud["L3-CNS2-02"]["reason"]
     assert {doc["items"][i]["extension_zh"] for i in cloud} == {"云计算安全扩展要求"}
+
+
+def test_conclusion_counts_the_extension_and_the_record_labels_it(good):
+    """The conclusion engine counts the 46 extension items; the XLSX 测评记录 shows them as 云计算安全扩展要求."""
+    from openpyxl import load_workbook
+
+    from assess.reports import render
+
+    assert good["conclusion"]["items_total"] == 211 + 46
+    doc = {k: v for k, v in good.items() if not k.startswith("_")}
+    (path,) = render(doc, Path(good["_run"]), ["xlsx"])
+    rows = [r for ws in load_workbook(path).worksheets for r in ws.iter_rows(values_only=True)]
+    by_item = {r[-1]: r[0] for r in rows if r and isinstance(r[-1], str) and r[-1].startswith("L3-")}
+    assert by_item["L3-ABS2-01"] == "云计算安全扩展要求" and by_item["L3-ABS1-05"] == "安全通用要求"
