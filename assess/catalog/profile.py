@@ -166,7 +166,9 @@ def _cloud_tailoring(catalog: Catalog, cloud: dict[str, Any]) -> dict[str, str]:
     for item in catalog.extension_items.get("cloud", {}).values():
         side = item.applicability.get(reading, "platform")
         if side == "platform":
-            out[item.id] = _NOT_TENANT[reading]
+            others = [r for r, v in item.applicability.items() if r != reading and v == "tenant"]
+            out[item.id] = _NOT_TENANT[reading] + "".join(
+                f"；另一读法 {r} 认为租户侧适用（cloud.applicability: {r} 时判定此项）" for r in others)
         elif side == "conditional" and item.id not in cloud["selected"]:
             out[item.id] = _NOT_SELECTED
     return out

@@ -77,3 +77,22 @@ def collect(target: Target, facts: list[Fact], at: datetime | None = None, sourc
     evidence.finished = now()
     evidence.seconds = time.monotonic() - t0
     return evidence
+
+
+def rederive(stored: dict[str, Any], facts: list[Fact]) -> ObjectEvidence:
+    """Re-judge stored cloud evidence: every fact derived again from the recorded API answers, as of the
+    time they were collected (assess.run.replay). Answers that were edited or never recorded are 无法判定."""
+    from assess.probes.cloud.source import SnapshotSource
+
+    info = stored.get("info") or {}
+    src = SnapshotSource(stored.get("raw") or {}, list(info.get("regions") or ["cn-north-1"]))
+    try:
+        at = datetime.fromisoformat(str(stored.get("started", "")).replace("Z", "+00:00"))
+    except ValueError:
+        at = datetime.now(timezone.utc)
+    target = Target(str(stored.get("object", "")), "cloud-account", connection={"provider": info.get("provider")})
+    ev = collect(target, facts, at=at, source=src)
+    ev.started, ev.finished = str(stored.get("started", "")), str(stored.get("finished", ""))
+    ev.info = {**info, "rederived": True}
+    ev.error = stored.get("error")
+    return ev

@@ -107,3 +107,34 @@ class Memo:
         if isinstance(hit, CallFailed):
             raise hit
         return hit
+
+
+class SnapshotSource:
+    """Answers API calls from the snapshots of an earlier collection (re-judging evidence offline). A snapshot
+    whose answer no longer matches its sha256 is refused, as is a call the collection never made."""
+
+    origin = "evidence"
+
+    def __init__(self, raw: dict[str, Any], regions: list[str], recorder: Recorder | None = None):
+        self.raw = raw
+        self.regions = regions
+        self.recorder = recorder or Recorder()
+        self.calls = 0
+
+    def home(self) -> str:
+        return self.regions[0]
+
+    def call(self, service: str, operation: str, region: str | None = None, key: str | None = None,
+             **params: Any) -> dict[str, Any]:
+        cid = call_id(service, operation, None if service in GLOBAL else (region or self.home()), key)
+        self.calls += 1
+        snap = self.raw.get(cid)
+        if not isinstance(snap, dict):
+            raise CallFailed(f"not collected: the evidence has no answer for {cid}", "missing")
+        if "answer" not in snap:
+            raise CallFailed(str(snap.get("reason") or f"{cid} failed"), str(snap.get("error") or ""))
+        if digest(snap["answer"]) != snap.get("id"):
+            raise CallFailed(f"the recorded answer of {cid} does not match its sha256 (edited after collection?)",
+                             "tampered")
+        self.recorder.snapshots[cid] = snap
+        return snap["answer"]

@@ -130,6 +130,7 @@ def test_cloud_high_risk_cases(good, bad):
     assert found(good) == set()
     assert {("HR-CLD-platform-level", "triggered"), ("HR-CLD-data-outside-china", "triggered"),
             ("HR-CLD-no-boundary-control", "triggered"), ("HR-CLD-no-own-backup", "triggered")} <= found(bad)
+    assert sum(1 for f in bad["highrisk"] if f["rule"] == "HR-CLD-platform-level") == 1
 
 
 def test_ga_t_2347_reading_keeps_11_tenant_items(moto, tmp_path):
@@ -157,3 +158,32 @@ def test_conclusion_counts_the_extension_and_the_record_labels_it(good):
     rows = [r for ws in load_workbook(path).worksheets for r in ws.iter_rows(values_only=True)]
     by_item = {r[-1]: r[0] for r in rows if r and isinstance(r[-1], str) and r[-1].startswith("L3-")}
     assert by_item["L3-ABS2-01"] == "云计算安全扩展要求" and by_item["L3-ABS1-05"] == "安全通用要求"
+
+
+def test_stored_answers_are_rejudged_offline_and_edits_detected(bad):
+    """assess.run.replay derives the facts again from the hashed answers in the evidence file."""
+    from assess.probes.facts import facts_for
+    from assess.run.replay import reparse
+
+    stored = bad["_evidence"]
+    facts = list(facts_for("cloud-account").values())
+    again = reparse(stored, facts)
+    for name, fact in stored["facts"].items():
+        assert again.facts[name].status == fact["status"] and again.facts[name].value == fact["value"], name
+    cid = next(c for c in stored["raw"] if c.startswith("ec2.DescribeSecurityGroups"))
+    stored["raw"][cid]["answer"]["SecurityGroups"] = []  # hide the open groups after collection
+    edited = reparse(stored, facts)
+    assert edited.facts["cloud_security_groups"].status == "error"
+    assert "does not match its sha256" in edited.facts["cloud_security_groups"].reason
+
+
+def test_declared_measures_compensate_only_the_cases_that_allow_it(bad):
+    from assess.catalog import highrisk
+    from assess.catalog import load as catalog_load
+
+    rules = [r for r in catalog_load.load().highrisk if r.id.startswith("HR-CLD-")]
+    context = {**bad["run"]["profile"]["context"],
+               "compensating_measures": ["host-acl-all-servers", "backup-other-region-or-cloud"]}
+    status = {f["rule"]: f["status"] for f in highrisk.evaluate(rules, bad, 3, context)}
+    assert status == {"HR-CLD-platform-level": "triggered", "HR-CLD-data-outside-china": "triggered",
+                      "HR-CLD-no-boundary-control": "compensated", "HR-CLD-no-own-backup": "compensated"}

@@ -49,6 +49,9 @@ def test_ga_t_2347_reading_is_the_default(tmp_path):
     cat, prof = load(tmp_path, extensions=["cloud"])
     assert len(cat.items) == 257 and assessed(cat, prof) == GA_T
     assert "此项主要针对云服务商" in prof.tailoring["L3-SMC2-01"]
+    # where the readings disagree (data location: ZDS applies it to tenants), the reason says so
+    assert "zds_2025 认为租户侧适用" in prof.tailoring["L3-CES2-10"]
+    assert "认为租户侧适用" not in prof.tailoring["L3-SMC2-01"]
 
 
 def test_zds_reading_with_conditional_items(tmp_path):
