@@ -49,8 +49,8 @@ class AWSSource:
 
     def __init__(self, regions: list[str], profile: str | None = None, endpoint_url: str | None = None,
                  recorder: Recorder | None = None, timeout: float = 20.0):
-        import boto3
-        from botocore.config import Config
+        import boto3  # type: ignore[import-untyped]
+        from botocore.config import Config  # type: ignore[import-untyped]
 
         self.session = boto3.session.Session(profile_name=profile)
         self.regions = regions or [self.session.region_name or "cn-north-1"]
@@ -76,8 +76,8 @@ class AWSSource:
         """One allow-listed call; its answer without ResponseMetadata, as the CLI would print it."""
         if not allowed(service, operation):
             raise NotAllowed(f"{service}:{operation} is not on the read-only allow-list")
-        from botocore import xform_name
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore import xform_name  # type: ignore[import-untyped]
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
         region = region or self.home()
         cid = call_id(service, operation, None if service in GLOBAL else region, key)
