@@ -79,3 +79,12 @@ def test_bad_cloud_profiles(tmp_path, data, message):
     with pytest.raises(LintErrors) as err:
         load(tmp_path, **data)
     assert any(message in p for p in err.value.problems), err.value.problems
+
+
+def test_lint_counts_the_extension_items():
+    from click.testing import CliRunner
+
+    from assess.cli import main
+
+    result = CliRunner().invoke(main, ["controls", "lint"])
+    assert result.exit_code == 0 and "211 items (+46 cloud extension items)" in result.output, result.output
