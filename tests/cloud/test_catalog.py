@@ -88,3 +88,19 @@ def test_lint_counts_the_extension_items():
 
     result = CliRunner().invoke(main, ["controls", "lint"])
     assert result.exit_code == 0 and "211 items (+46 cloud extension items)" in result.output, result.output
+
+
+def test_a_bundle_freezes_the_extension_and_keeps_the_run_items(tmp_path):
+    """The frozen profile of a bundle carries extensions and the cloud context, and loading the shipped profile
+    of the same id for comparison does not drop the run's extension items."""
+    from assess.bundle.create import profile_yaml
+
+    cat, prof = load(tmp_path, extensions=["cloud"], cloud={"platform_level": 3})
+    used = {**prof.public(), "id": "level3"}
+    frozen = yaml.safe_load(profile_yaml({"run": {"id": "r1", "profile": used}}, cat))
+    assert frozen["extensions"] == ["cloud"] and frozen["cloud"]["platform_level"] == 3
+    assert len(cat.items) == 257
+    again = tmp_path / "frozen.yaml"
+    again.write_text(yaml.safe_dump(frozen, allow_unicode=True), encoding="utf-8")
+    reloaded = profile_mod.load(str(again), cat)
+    assert reloaded.extensions == ["cloud"] and reloaded.tailoring == prof.tailoring
