@@ -8,6 +8,7 @@ from typing import Any
 OBJECT_TYPES = (
     "linux", "database", "middleware", "webapp",
     "network-device", "security-device", "site", "organization",
+    "cloud-account",
 )
 #: Engines (sub-types) an object type may name, used as `type:engine` keys in conventions.
 ENGINES = {
@@ -64,6 +65,8 @@ class Item:
     note: str = ""
     file: str = ""
     line: int = 0
+    #: extension items: who the item applies to under each reading ({reading: tenant|platform|conditional})
+    applicability: dict[str, str] = field(default_factory=dict)
 
     def convention_for(self, object_type: str, engine: str | None) -> Convention | None:
         if engine and f"{object_type}:{engine}" in self.conventions:

@@ -108,10 +108,13 @@ def profile_yaml(doc: dict[str, Any], cat: catalog_mod.Catalog) -> str:
                             "description": f"Resolved profile of run {doc['run']['id']} (frozen by assess bundle).",
                             "parameters": used.get("parameters") or {}, "tailoring": used.get("tailoring") or {},
                             "conclusion": used.get("conclusion") or {}}
+    if used.get("extensions"):
+        data.update(extensions=used["extensions"], cloud=used.get("cloud") or {})
     try:
         shipped = profile_mod.load(used["id"], cat)
     except (InputError, LintErrors):
         shipped = None
+    cat.enable(list(used.get("extensions") or []))  # loading the shipped profile must not change the run's items
     if shipped is not None and shipped.public() == used and shipped.context:
         data["context"] = shipped.context
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -41,7 +41,8 @@ SUBJECTS = ("item", "check", "object", "context", "measure")
 OBJECT_ATTRS = ("id", "type", "engine", "tags")
 _UNARY = ("exists", "absent", "empty", "not_empty")
 #: Profile `context:` keys a condition may read (README, profiles); any other name is a lint error.
-CONTEXT_KEYS = ("high_continuity", "critical_industry")
+CONTEXT_KEYS = ("high_continuity", "critical_industry", "cloud_provider", "cloud_platform_level",
+                "cloud_platform_certificate")
 #: The outcomes an item verdict or check status in error could have had.
 _OUTCOMES = {"item": ("fail", "partial", "pass", "na", "manual"), "check": ("fail", "pass", "na", "manual")}
 _MAX_OUTCOMES = 4096

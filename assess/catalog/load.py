@@ -67,6 +67,18 @@ class Catalog:
     id: str = CATALOG_ID
     by_item: dict[tuple[str, str], list[Check]] = field(default_factory=dict)
     highrisk: list[HighRiskRule] = field(default_factory=list)
+    #: items of the extensions (云计算 …), by extension; in `items` only once a profile enables them
+    extension_items: dict[str, dict[str, Item]] = field(default_factory=dict)
+    general: dict[str, Item] = field(default_factory=dict)
+
+    def enable(self, extensions: list[str]) -> None:
+        """Make `items` the general items plus exactly these extensions' items (a profile's `extensions`)."""
+        if not self.general:
+            self.general = dict(self.items)
+        items = dict(self.general)
+        for ext in extensions:
+            items.update(self.extension_items.get(ext, {}))
+        self.items = items
 
     def checks_for(self, item_id: str, object_type: str) -> list[Check]:
         return self.by_item.get((item_id, object_type), [])
@@ -106,7 +118,9 @@ _ITEM_SPEC = {
     "conventions": Field(dict, required=False),
     "interview": Field(dict),
     "note": Field(str, required=False),
+    "applicability": Field(dict, required=False),
 }
+APPLICABILITY = ("tenant", "platform", "conditional")
 _INTERVIEW_SPEC = {"questions": Field(list), "documents": Field(list)}
 _CONVENTION_SPEC = {"verdict": Field(str, choices=("pass", "na")), "reason": Field(str)}
 _CHECKS_FILE_SPEC = {"object_type": Field((str, list), choices=model.OBJECT_TYPES), "checks": Field(list),
@@ -182,8 +196,10 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
     items: dict[str, Item] = {}
     classes: dict[str, ClassInfo] = {}
     declared: set[str] = set()  # ids of items that are present but invalid (no cascade of "unknown item")
+    informs: list[tuple[Any, str, list[str], str]] = []
     for path in catalog_files:
-        _load_catalog_file(path, _load(path, problems), items, classes, declared, problems)
+        _load_catalog_file(path, _load(path, problems), items, classes, declared, problems, informs)
+    _apply_informs(informs, items, problems)
     parameters: dict[str, Parameter] = {}
     for path in param_files:
         _load_parameters(path, _load(path, problems), parameters, problems)
@@ -202,7 +218,13 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
             problems.add(item.file, item.line, f"item {item.id} is '{item.automation}' but no check feeds it")
     rules = highrisk.load_files(highrisk_files, items, checks, problems, _load)
     digest = "" if problems else _digest(root, catalog_files + check_files + param_files + highrisk_files)
-    catalog = Catalog(root, items, checks, classes, parameters, digest, by_item=by_item, highrisk=rules)
+    general = {k: v for k, v in items.items() if v.extension == "general"}
+    extensions: dict[str, dict[str, Item]] = {}
+    for item in items.values():
+        if item.extension != "general":
+            extensions.setdefault(item.extension, {})[item.id] = item
+    catalog = Catalog(root, general, checks, classes, parameters, digest, by_item=by_item, highrisk=rules,
+                      extension_items=extensions)
     return catalog, problems
 
 
@@ -234,6 +256,21 @@ def _shapes(problems: Problems, strict: bool) -> dict[str, dict[str, factshapes.
     return shapes
 
 
+def _apply_informs(informs: list[tuple[Any, str, list[str], str]], items: dict[str, Item],
+                   problems: Problems) -> None:
+    """`informs:` of an extension file: general items that objects of the extension's types also evidence
+    (e.g. security groups for 8.1.3.2), added to those items' object types."""
+    for node, item_id, types, f in informs:
+        if item_id not in items or items[item_id].extension != "general":
+            problems.at(node, item_id, f"'informs' names unknown general item '{item_id}'", f)
+            continue
+        for otype in types:
+            if otype not in model.OBJECT_TYPES:
+                problems.at(node, item_id, f"'informs' names unknown object type '{otype}'", f)
+            elif otype not in items[item_id].objects:
+                items[item_id].objects.append(otype)
+
+
 def _kind_of(path: Path) -> str:
     try:
         data = load_file(path)
@@ -250,19 +287,26 @@ def _kind_of(path: Path) -> str:
 
 
 def _load_catalog_file(path: Path, data: Any, items: dict[str, Item], classes: dict[str, ClassInfo],
-                       declared: set[str], problems: Problems) -> None:
+                       declared: set[str], problems: Problems,
+                       informs: list[tuple[Any, str, list[str], str]]) -> None:
     if data is None:
         return
     f = str(path)
-    if not check_mapping(data, {"class": Field(dict), "control_points": Field(list)}, "catalog file", problems, f):
+    if not check_mapping(data, {"class": Field(dict), "control_points": Field(list),
+                                "informs": Field(dict, required=False)}, "catalog file", problems, f):
         return
     cls = data.get("class")
     if not isinstance(cls, dict) or not check_mapping(cls, _CLASS_SPEC, "class", problems, f):
         return
     info = ClassInfo(cls["code"], cls["name"], cls["name_en"], cls["clause"], cls["category"], cls["extension"])
-    if info.code in classes:
+    key = info.code if info.extension == "general" else f"{info.code}:{info.extension}"
+    if key in classes:
         problems.at(cls, "code", f"class {info.code} is defined twice", f)
-    classes[info.code] = info
+    classes[key] = info
+    if "informs" in data and info.extension == "general":
+        problems.at(data, "informs", "'informs' belongs in an extension's catalog file", f)
+    for item_id, types in (data.get("informs") or {}).items():
+        informs.append((data["informs"], item_id, list(types) if isinstance(types, list) else [types], f))
     ext_digit = {"general": "1", "cloud": "2", "mobile": "3", "iot": "4", "ics": "5"}[info.extension]
     for cp in data.get("control_points") or []:
         if not check_mapping(cp, _CP_SPEC, "control point", problems, f):
@@ -317,6 +361,11 @@ def _item(node: Any, info: ClassInfo, cp: Node, ext_digit: str, problems: Proble
             continue
         if check_mapping(conv, _CONVENTION_SPEC, f"convention {key}", problems, f):
             conventions[key] = Convention(conv["verdict"], conv["reason"])
+    for reading, side in (node.get("applicability") or {}).items():
+        if side not in APPLICABILITY:
+            problems.at(node["applicability"], reading, f"applicability must be one of {', '.join(APPLICABILITY)}", f)
+    if info.extension != "general" and not node.get("applicability"):
+        problems.at(node, None, "an extension item needs 'applicability' (tenant / platform / conditional)", f)
     interview = node.get("interview")
     if isinstance(interview, dict) and check_mapping(interview, _INTERVIEW_SPEC, "interview", problems, f):
         for key in ("questions", "documents"):
@@ -333,7 +382,7 @@ def _item(node: Any, info: ClassInfo, cp: Node, ext_digit: str, problems: Proble
         weight=float(node["weight"]), methods=list(node["methods"]), automation=node["automation"],
         objects=list(node["objects"]), conventions=conventions,
         questions=[str(q) for q in interview["questions"]], documents=[str(d) for d in interview["documents"]],
-        note=node.get("note", ""), file=f, line=node.line,
+        note=node.get("note", ""), file=f, line=node.line, applicability=dict(plain(node.get("applicability") or {})),
     )
 
 

@@ -37,6 +37,7 @@ from assess.inventory import ssh_config as ssh_config_mod
 from assess.limits import MAX_OBJECTS, MAX_TAGS
 from assess.model import Target
 from assess.probes import service
+from assess.probes.cloud import target as cloud_target
 from assess.probes.http import target as http_target
 from assess.probes.network import target as device_target
 from assess.probes.transport import credentials
@@ -86,7 +87,8 @@ TYPE_FIELDS: dict[str, dict[str, Field]] = {"linux": LINUX_FIELDS, "webapp": htt
                                             "database": service.DATABASE_FIELDS,
                                             "middleware": service.MIDDLEWARE_FIELDS,
                                             "network-device": device_target.FIELDS,
-                                            "security-device": device_target.FIELDS}
+                                            "security-device": device_target.FIELDS,
+                                            "cloud-account": cloud_target.FIELDS}
 
 _SECRET_KEYS = {"password": "password_env", "become_password": "become_password_env",
                 "sudo_password": "become_password_env", "passphrase": "key_passphrase_env",
@@ -311,6 +313,7 @@ CONNECTIONS: dict[str, Callable[[Node, Context], dict[str, Any]]] = {
     "middleware": lambda node, ctx: service.connection(node, ctx.problems, ctx.file),
     "network-device": lambda node, ctx: device_target.connection(node, ctx.problems, ctx.file, ctx.path),
     "security-device": lambda node, ctx: device_target.connection(node, ctx.problems, ctx.file, ctx.path),
+    "cloud-account": lambda node, ctx: cloud_target.connection(node, ctx.problems, ctx.file, ctx.path),
 }
 
 

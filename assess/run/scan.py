@@ -125,6 +125,11 @@ def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[
 
         device_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
         return lambda: collect_device(target, device_facts)
+    if target.connection.get("transport") == "cloud":
+        from assess.probes.cloud.collector import collect as collect_cloud
+
+        cloud_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
+        return lambda: collect_cloud(target, cloud_facts)
     transport = transport_for(target, ssh, cancel)
     if transport is None:
         return None
