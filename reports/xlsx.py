@@ -100,7 +100,7 @@ def _append(ws: WriteOnlyWorksheet, values: list[Any]) -> None:
     ws.append([_cell(ws, v) if isinstance(v, str) else v for v in values])
 
 
-_COLUMNS = (("rank", 5), ("class", 10), ("control_point", 10), ("item", 38), ("method", 7), ("record", 58),
+_COLUMNS = (("rank", 5), ("extension", 9), ("class", 10), ("control_point", 10), ("item", 38), ("method", 7), ("record", 58),
             ("verdict", 8), ("points", 6), ("weight", 6), ("item_id", 11))
 _HEAD_ROWS = 6  # the header block above the column headings
 _LINE_PT = 16.5  # one wrapped line of an 11 pt cell, CJK fallback fonts included
@@ -184,16 +184,16 @@ def _object_sheet(wb: Workbook, ctx: Context, obj: dict[str, Any], name: str, ro
     config = score_config(ctx.doc)
     for n, r in enumerate(rows, start=1):
         meta = ctx.doc["items"][r["item"]]
-        values = [n, ctx.item_text(r["item"], "class_name"), ctx.item_text(r["item"], "control_point"),
+        ext = meta.get("extension_zh", "") if ctx.lang == "zh" else meta.get("extension", "")
+        values = [n, ext, ctx.item_text(r["item"], "class_name"), ctx.item_text(r["item"], "control_point"),
                   f"{meta['clause']} {ctx.item_text(r['item'], 'requirement')}", methods(r, meta, ctx.lang),
                   with_evidence(r, ctx), ctx.verdict_label[r["verdict"]],
                   verdict_score(r["verdict"], config), float(meta["weight"]), r["item"]]
         ws.row_dimensions[heading + n].height = row_height(list(zip(values, widths, strict=True)))
         ws.append([
-            _cell(ws, values[0], "a-wrap"), _cell(ws, values[1], "a-wrap"), _cell(ws, values[2], "a-wrap"),
-            _cell(ws, values[3], "a-wrap"), _cell(ws, values[4], "a-wrap"), _cell(ws, values[5], "a-wrap"),
-            _cell(ws, values[6], f"a-{r['verdict']}"), _cell(ws, values[7], "a-weight"),
-            _cell(ws, values[8], "a-weight"), _cell(ws, values[9], "a-wrap"),
+            *(_cell(ws, v, "a-wrap") for v in values[:7]),
+            _cell(ws, values[7], f"a-{r['verdict']}"), _cell(ws, values[8], "a-weight"),
+            _cell(ws, values[9], "a-weight"), _cell(ws, values[10], "a-wrap"),
         ])
 
 

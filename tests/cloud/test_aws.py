@@ -156,7 +156,7 @@ def test_conclusion_counts_the_extension_and_the_record_labels_it(good):
     doc = {k: v for k, v in good.items() if not k.startswith("_")}
     (path,) = render(doc, Path(good["_run"]), ["xlsx"])
     rows = [r for ws in load_workbook(path).worksheets for r in ws.iter_rows(values_only=True)]
-    by_item = {r[-1]: r[0] for r in rows if r and isinstance(r[-1], str) and r[-1].startswith("L3-")}
+    by_item = {r[-1]: r[1] for r in rows if r and isinstance(r[-1], str) and r[-1].startswith("L3-")}
     assert by_item["L3-ABS2-01"] == "云计算安全扩展要求" and by_item["L3-ABS1-05"] == "安全通用要求"
 
 

@@ -14,7 +14,8 @@ from assess.reports.xlsx import lines_needed, row_height, score_config
 from tests.reports import office
 from tests.reports.synthetic import make_run
 
-HEADINGS = ("序号", "安全类", "控制点", "测评项", "测评方法", "结果记录", "符合情况", "分值", "权重", "编号")
+HEADINGS = ("序号", "扩展标准", "安全类", "控制点", "测评项", "测评方法", "结果记录", "符合情况", "分值", "权重", "编号")
+COL = {h: i for i, h in enumerate(HEADINGS)}
 HEAD_ROWS = 7
 
 
@@ -45,8 +46,8 @@ def test_header_block_and_columns(run):
     mine = [r for r in doc["results"] if r["object"] == "linux-000"]
     body = rows[HEAD_ROWS:]
     assert [r[0] for r in body] == list(range(1, len(mine) + 1))
-    assert [r[9] for r in body] == [m["item"] for m in mine]
-    assert body[0][1] == "安全物理环境" or body[0][1] == doc["items"][mine[0]["item"]]["class_name"]
+    assert [r[COL["编号"]] for r in body] == [m["item"] for m in mine]
+    assert body[0][COL["安全类"]] == "安全物理环境" or body[0][COL["安全类"]] == doc["items"][mine[0]["item"]]["class_name"]
 
 
 def test_score_is_the_verdict_score_and_weight_has_its_own_column(run):
@@ -57,18 +58,18 @@ def test_score_is_the_verdict_score_and_weight_has_its_own_column(run):
     body = _sheet_rows(path, "linux-000")[HEAD_ROWS:]
     seen = set()
     for values, result in zip(body, mine, strict=True):
-        assert values[6] == {"pass": "符合", "partial": "部分符合", "fail": "不符合", "na": "不适用",
+        assert values[COL["符合情况"]] == {"pass": "符合", "partial": "部分符合", "fail": "不符合", "na": "不适用",
                              "manual": "待核查", "error": "无法判定"}[result["verdict"]]
-        assert values[7] == verdict_score(result["verdict"], config)
-        assert values[8] == float(doc["items"][result["item"]]["weight"])
+        assert values[COL["分值"]] == verdict_score(result["verdict"], config)
+        assert values[COL["权重"]] == float(doc["items"][result["item"]]["weight"])
         seen.add(result["verdict"])
     assert {"pass", "partial", "fail"} <= seen
     fail = next(v for v, r in zip(body, mine, strict=True) if r["verdict"] == "fail")
-    assert fail[7] == 0
+    assert fail[COL["分值"]] == 0
     partial = next(v for v, r in zip(body, mine, strict=True) if r["verdict"] == "partial")
-    assert partial[7] == config["partial_credit"] == 0.5
+    assert partial[COL["分值"]] == config["partial_credit"] == 0.5
     na = [v for v, r in zip(body, mine, strict=True) if r["verdict"] == "na"]
-    assert na and all(v[7] is None for v in na)
+    assert na and all(v[COL["分值"]] is None for v in na)
 
 
 def test_record_reads_as_an_evaluator_writes_it(run):
@@ -78,7 +79,7 @@ def test_record_reads_as_an_evaluator_writes_it(run):
     checked = [(v, r) for v, r in zip(body, mine, strict=True) if r["checks"]]
     assert checked
     for values, result in checked:
-        record = values[5]
+        record = values[COL["结果记录"]]
         assert record.startswith("经核查，")
         ids = list(dict.fromkeys(e for c in result["checks"] for e in c.get("evidence") or []))
         assert record.endswith("（证据编号：" + "、".join(i[:12] for i in ids) + "）")
@@ -87,11 +88,11 @@ def test_record_reads_as_an_evaluator_writes_it(run):
         # words, not rule syntax: no operator symbols, no fact-qualified paths
         assert not re.search(r"[≤≥≠∈∉∋∌]", record), record
         assert not re.search(r"\b[a-z_]+\.VALUE\b", record), record
-        assert values[4] in ("核查", "核查、测试", "测试", "核查、访谈", "核查、测试、访谈")
+        assert values[COL["测评方法"]] in ("核查", "核查、测试", "测试", "核查、访谈", "核查、测试、访谈")
     failed = next(v for v, r in checked if any(c["status"] == "fail" for c in r["checks"]))
-    assert "不符合要求" in failed[5] and "要求VALUE不大于90" in failed[5]
+    assert "不符合要求" in failed[COL["结果记录"]] and "要求VALUE不大于90" in failed[COL["结果记录"]]
     interviewed = next(v for v, r in zip(body, mine, strict=True) if r.get("answer") and not r["checks"])
-    assert interviewed[4] == "访谈" and interviewed[5].startswith("经访谈（张工，2026-02-20）：")
+    assert interviewed[COL["测评方法"]] == "访谈" and interviewed[COL["结果记录"]].startswith("经访谈（张工，2026-02-20）：")
 
 
 def test_tally_sheet_counts_and_conclusion(run):
@@ -122,7 +123,7 @@ def test_print_setup(run):
     ws = wb["linux-000"]
     assert ws.freeze_panes == "A8" and ws.print_title_rows.replace("$", "") == "7:7"
     for row in ws.iter_rows(min_row=HEAD_ROWS + 1):
-        record = row[5]
+        record = row[COL["结果记录"]]
         assert record.alignment.wrap_text
         height = ws.row_dimensions[record.row].height
         assert height >= 16.5 * lines_needed(record.value, 58)
