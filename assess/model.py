@@ -7,7 +7,7 @@ from typing import Any
 
 OBJECT_TYPES = (
     "linux", "database", "middleware", "webapp",
-    "network-device", "security-device", "site", "organization",
+    "network-device", "security-device", "site", "organization", "mobile-app",
 )
 #: Engines (sub-types) an object type may name, used as `type:engine` keys in conventions.
 ENGINES = {

@@ -37,6 +37,7 @@ from assess.inventory import ssh_config as ssh_config_mod
 from assess.model import Target
 from assess.probes import service
 from assess.probes.http import target as http_target
+from assess.probes.mobile import target as mobile_target
 from assess.probes.transport import credentials
 from assess.run.document import safe_name
 from assess.yamlio import Node, load_text, plain, read_text
@@ -82,7 +83,8 @@ LINUX_FIELDS: dict[str, Field] = {
 #: Fields each object type accepts besides COMMON_FIELDS.
 TYPE_FIELDS: dict[str, dict[str, Field]] = {"linux": LINUX_FIELDS, "webapp": http_target.FIELDS,
                                             "database": service.DATABASE_FIELDS,
-                                            "middleware": service.MIDDLEWARE_FIELDS}
+                                            "middleware": service.MIDDLEWARE_FIELDS,
+                                            "mobile-app": mobile_target.FIELDS}
 
 _SECRET_KEYS = {"password": "password_env", "become_password": "become_password_env",
                 "sudo_password": "become_password_env", "passphrase": "key_passphrase_env",
@@ -299,6 +301,7 @@ CONNECTIONS: dict[str, Callable[[Node, Context], dict[str, Any]]] = {
     "webapp": lambda node, ctx: http_target.connection(node, ctx.problems, ctx.file),
     "database": lambda node, ctx: service.connection(node, ctx.problems, ctx.file),
     "middleware": lambda node, ctx: service.connection(node, ctx.problems, ctx.file),
+    "mobile-app": lambda node, ctx: mobile_target.connection(node, ctx.path, ctx.problems, ctx.file),
 }
 
 

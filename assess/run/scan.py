@@ -116,6 +116,11 @@ def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[
 
         web_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
         return lambda: collect_webapp(target, web_facts, active=active, params=profile.parameters)
+    if target.connection.get("transport") == "apk":
+        from assess.probes.mobile.collector import collect as collect_apk
+
+        apk_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
+        return lambda: collect_apk(target, apk_facts)
     transport = transport_for(target, ssh)
     if transport is None:
         return None

@@ -220,7 +220,8 @@ def weak() -> Spec:
   </base-config>
 </network-security-config>
 """,
-        strings={"privacy_url": "https://www.example-mobility.cn/privacy.html"},
+        strings={"privacy_url": "https://www.example-mobility.cn/privacy.html",
+                 "app_secret": "q8ZpT3vK9xWm2LsR7nBdY4"},
         assets={"privacy.html": POLICY_HTML},
         signing="v1", key_bits=1024, dname="CN=Android Debug, O=Android, C=US")
 

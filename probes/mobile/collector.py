@@ -1,0 +1,85 @@
+"""The mobile-app collector: analyse one APK in a child process bounded in time and memory.
+
+The child (`python -m assess.probes.mobile.analyse APK`) is killed at `timeout` seconds and limited to
+`memory_mb` of address space, so a huge or hostile package cannot stall or exhaust the scan. A file that is
+not a readable APK, a child that dies or overruns: every fact of that object is an error with one clear
+reason (its items 无法判定) and the other objects go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from assess.model import FactResult, Target
+from assess.probes.facts import Fact
+from assess.run.collect import ObjectEvidence, now
+
+COLLECTOR = "assess-apk/1"
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_MEMORY_MB = 3072
+
+
+def _limit(memory_mb: int):
+    def apply() -> None:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return apply
+
+
+def run_analysis(path: Path, timeout: float, memory_mb: int) -> dict[str, Any]:
+    """The analysis document of one APK, or RuntimeError with the reason it could not be had."""
+    if not path.is_file():
+        raise RuntimeError(f"{path} does not exist or is not a file")
+    try:
+        done = subprocess.run([sys.executable, "-m", "assess.probes.mobile.analyse", str(path)],
+                              capture_output=True, timeout=timeout, preexec_fn=_limit(memory_mb))
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"APK analysis did not finish within {timeout:g} s (raise `timeout` for this "
+                           "object in the inventory)") from exc
+    err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    if done.returncode == 3:
+        raise RuntimeError(err[-1] if err else "not a readable APK")
+    if done.returncode != 0:
+        last = err[-1] if err else "no message"
+        if "MemoryError" in last or "Cannot allocate" in last:
+            raise RuntimeError(f"APK analysis exceeded its memory limit of {memory_mb} MB (raise `memory_mb`)")
+        raise RuntimeError(f"APK analysis failed (exit {done.returncode}): {last[-300:]}")
+    return json.loads(done.stdout)
+
+
+def collect(target: Target, facts: list[Fact]) -> ObjectEvidence:
+    """Analyse the object's APK for the named facts; never raises for a bad file."""
+    started, t0 = now(), time.monotonic()
+    conn = target.connection
+    path = Path(conn["file"])
+    evidence = ObjectEvidence(target.id, started, started)
+    wanted = [f.name for f in facts]
+    try:
+        doc = run_analysis(path, float(conn.get("timeout") or DEFAULT_TIMEOUT),
+                           int(conn.get("memory_mb") or DEFAULT_MEMORY_MB))
+    except RuntimeError as exc:
+        evidence.error = str(exc)
+        evidence.facts = {n: FactResult(n, "error", reason=str(exc)) for n in wanted}
+    else:
+        apk_sha = doc["info"]["sha256"]
+        for name in wanted:
+            got = doc["facts"].get(name, {"status": "error", "reason": "not produced by the analysis"})
+            if got["status"] == "ok":
+                record = {"collector": "apk", "file": str(path), "apk_sha256": apk_sha, "value": got["value"]}
+                eid = hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+                evidence.raw[name] = {"id": eid, **record}
+                evidence.facts[name] = FactResult(name, "ok", value=got["value"], evidence_id=eid)
+            else:
+                evidence.facts[name] = FactResult(name, got["status"], reason=got["reason"])
+        evidence.info = doc["info"]
+    evidence.info = {"collector": COLLECTOR, "file": str(path), **evidence.info}
+    evidence.finished = now()
+    evidence.seconds = time.monotonic() - t0
+    return evidence
