@@ -534,6 +534,10 @@ def open_apk(path: Path) -> Any:
     from androguard.core.apk import APK
 
     if not zipfile.is_zipfile(path):
+        with path.open("rb") as fh:
+            head = fh.read(4)
+        if head == b"PK\x03\x04":
+            raise NotAnApk(f"{path.name} is a damaged or truncated APK (its ZIP central directory is missing)")
         raise NotAnApk(f"{path.name} is not an APK (not a ZIP archive)")
     try:
         with zipfile.ZipFile(path) as zf:
