@@ -438,6 +438,9 @@ def crypto_facts(scan: CodeScan) -> dict[str, Any]:
         upper = algo.upper()
         if upper in ("DES", "DESEDE", "TRIPLEDES", "RC4", "ARCFOUR", "BLOWFISH", "RC2"):
             weak.append({"kind": "weak cipher", "value": t, "where": c["where"]})
+        elif upper == "RSA":  # "RSA/ECB/…" is Java's name for plain RSA: only unpadded (textbook) RSA is weak
+            if rest.upper().endswith("/NOPADDING"):
+                weak.append({"kind": "RSA without padding", "value": t, "where": c["where"]})
         elif mode == "ECB" or (not rest and upper in ("AES", "SM4")):
             weak.append({"kind": "ECB mode", "value": t, "where": c["where"]})
     weak += [{"kind": "static IV", "value": "IvParameterSpec from a constant", "where": w} for w in scan.static_iv]
