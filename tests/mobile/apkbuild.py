@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,7 +125,10 @@ def pad(apk: Path, out: Path, megabytes: int) -> Path:
     (work / "assets" / "pad").mkdir(parents=True)
     unsigned = work / "unsigned.apk"
     shutil.copy(apk, unsigned)
-    _run(["zip", "-q", "-d", str(unsigned), "META-INF/*"])
+    with zipfile.ZipFile(unsigned) as zf:
+        signed_v1 = any(n.startswith("META-INF/") for n in zf.namelist())
+    if signed_v1:
+        _run(["zip", "-q", "-d", str(unsigned), "META-INF/*"])
     chunk = 4 * 1024 * 1024
     for i in range(max(1, megabytes // 4)):
         (work / "assets" / "pad" / f"blob{i:03d}.bin").write_bytes(os.urandom(chunk))
