@@ -477,7 +477,7 @@ def _resource_strings(apk: Any) -> dict[str, str]:
 
 def secret_facts(scan: CodeScan | None, strings: dict[str, str], texts: dict[str, str],
                  binaries: dict[str, bytes]) -> dict[str, Any]:
-    found: list[dict[str, str]] = []
+    found: list[dict[str, Any]] = []
     seen: set[str] = set()
 
     def hit(kind: str, value: str, where: str, cloud: bool) -> None:

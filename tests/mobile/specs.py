@@ -60,8 +60,8 @@ WEAK_MAIN = """
     return-void
 .end method
 
-.field public static final ACCESS_KEY_ID:Ljava/lang/String; = "%s"
-""" % WEAK_SECRET
+.field public static final ACCESS_KEY_ID:Ljava/lang/String; = "WEAK_SECRET"
+""".replace("WEAK_SECRET", WEAK_SECRET)
 
 WEAK_SMALI = {
     "com/example/weak/MainActivity": _class("com/example/weak/MainActivity", WEAK_MAIN, "Landroid/app/Activity;"),
