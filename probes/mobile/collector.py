@@ -9,6 +9,7 @@ reason (its items 无法判定) and the other objects go on.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import resource
 import subprocess
@@ -37,6 +38,8 @@ def run_analysis(path: Path, timeout: float, memory_mb: int) -> dict[str, Any]:
     """The analysis document of one APK, or RuntimeError with the reason it could not be had."""
     if not path.is_file():
         raise RuntimeError(f"{path} does not exist or is not a file")
+    if importlib.util.find_spec("androguard") is None:
+        raise RuntimeError("androguard is not installed: pip install 'assess[mobile]'")
     try:
         done = subprocess.run([sys.executable, "-m", "assess.probes.mobile.analyse", str(path)],
                               capture_output=True, timeout=timeout, preexec_fn=_limit(memory_mb))
