@@ -42,8 +42,8 @@ class Item:
     """One level-3 测评项."""
 
     id: str
-    clause: str
-    letter: str
+    clause: str  # 8.1.4.1 a; a control point with one requirement has no letter: 8.1.4.5
+    letter: str  # '' for a single requirement
     class_code: str
     class_name: str
     class_name_en: str

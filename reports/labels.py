@@ -48,6 +48,8 @@ _TEXT = {
     "compensated": ("已由补偿措施抵消", "Cancelled by a compensating measure"),
     "compensated_by": ("补偿措施", "Compensating measure"),
     "triggered_by": ("触发依据", "Triggered by"),
+    "unassessed": ("待核查：所需证据无法判定，不能排除", "To be checked: its evidence is undetermined, so it cannot be ruled out"),
+    "pending": ("无法判定的依据", "Undetermined evidence"),
     "veto": ("存在高风险，结论为“差”（一票否决）", "A high risk is present: the grade is 'poor' (veto)"),
     "formula": ("计算方法", "Formula"),
     "by_class": ("各安全类测评结果", "Verdicts by class"),

@@ -24,8 +24,10 @@ def render_markdown(ctx: Context) -> bytes:
     P, D, C = labels.PRIORITY[ctx.lang], labels.DISRUPTION[ctx.lang], labels.CASES[ctx.lang]
     out = [f"# {t['title']}", "",
            f"{t['run']} `{run.get('id', '')}` · {t['started']} {local_time(run.get('started'))} · "
-           f"{t['template']} {concl['template']} · {t['catalog']} {run.get('catalog', {}).get('id', '')}", "",
-           f"## {t['conclusion']}", "", f"> {t['prediction']}", ""]
+           f"{t['template']} {concl['template']} · {t['catalog']} {run.get('catalog', {}).get('id', '')}", ""]
+    if run.get("warnings"):
+        out += [f"**{t['warnings']}**", "", *(f"- {w}" for w in run["warnings"]), ""]
+    out += [f"## {t['conclusion']}", "", f"> {t['prediction']}", ""]
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
     out.append(f"**{value}**")
     out.append("")
@@ -62,6 +64,12 @@ def render_markdown(ctx: Context) -> bytes:
         measures = "; ".join(m["title_en"] if ctx.lang == "en" else m["title"] for m in f["compensated_by"])
         out.append(f"- {t['compensated']}: {ctx.finding_title(f)} — {', '.join(f['objects'])} — {measures}")
     if ctx.findings["compensated"]:
+        out.append("")
+    for f in ctx.findings["unassessed"]:
+        pending = ", ".join(f"{n.get('item') or n.get('check')}@{n['object']}" for n in f["evidence"])
+        out.append(f"- {V['manual']}: {ctx.finding_title(f)} — {', '.join(f['objects'])} — {t['unassessed']} "
+                   f"({t['pending']}: {pending})")
+    if ctx.findings["unassessed"]:
         out.append("")
     out += [f"## {t['by_class']}", ""]
     out += _table([t["class"]] + [V[v] for v in charts.ORDER],

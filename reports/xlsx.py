@@ -62,10 +62,31 @@ def _styles(wb: Workbook) -> None:
         add(f"a-{verdict}", fill=PatternFill("solid", fgColor=color), alignment=_WRAP)
 
 
-def _cell(ws: WriteOnlyWorksheet, value: Any, style: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
-    cell.style = style
+#: what makes a spreadsheet read a typed-in cell as a formula (OWASP CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(cell: Any) -> Any:
+    """Store a string cell as text, never as a formula (object names, evidence and answers are other people's
+    text: `=HYPERLINK(...)` must not become a live link); a formula-like one also gets Excel's quote prefix,
+    so editing it keeps it text."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if cell.value.startswith(_FORMULA_START):
+            cell.quotePrefix = True
     return cell
+
+
+def _cell(ws: WriteOnlyWorksheet, value: Any, style: str | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    if style:
+        cell.style = style
+    return as_text(cell)
+
+
+def _append(ws: WriteOnlyWorksheet, values: list[Any]) -> None:
+    """One row; plain strings become text cells too."""
+    ws.append([_cell(ws, v) if isinstance(v, str) else v for v in values])
 
 
 def _object_sheet(wb: Workbook, ctx: Context, obj: dict[str, Any], name: str, rows: list[dict[str, Any]]) -> None:
@@ -76,8 +97,8 @@ def _object_sheet(wb: Workbook, ctx: Context, obj: dict[str, Any], name: str, ro
     ws.freeze_panes = "A3"
     version = " / ".join(x for x in (obj.get("address"), obj.get("name"),
                                      obj["type"] + (f":{obj['engine']}" if obj.get("engine") else "")) if x)
-    ws.append([_cell(ws, t["version"], "a-bold"), version])
-    ws.append([_cell(ws, h, "a-head") for h in
+    _append(ws, [_cell(ws, t["version"], "a-bold"), version])
+    _append(ws, [_cell(ws, h, "a-head") for h in
                (t["extension"], t["control_point"], t["item"], t["record"], t["verdict"], t["points"],
                 t["evidence_ids"], t["item_id"])])
     evidence_file = obj.get("evidence") or ""
@@ -86,7 +107,7 @@ def _object_sheet(wb: Workbook, ctx: Context, obj: dict[str, Any], name: str, ro
         ids = evidence_ids(r)
         shown = (f"{evidence_file}: " if evidence_file and ids else "") + ", ".join(i[:12] for i in ids)
         ext = meta.get("extension_zh", "") if ctx.lang == "zh" else meta.get("extension", "")
-        ws.append([
+        _append(ws, [
             ext, ctx.item_text(r["item"], "control_point"),
             _cell(ws, f"{meta['clause']} {ctx.item_text(r['item'], 'requirement')}", "a-wrap"),
             _cell(ws, ctx.record(r), "a-wrap"),
@@ -104,25 +125,27 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
         ws.column_dimensions[col].width = width
     run = doc["run"]
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
-    ws.append([_cell(ws, t["title"], "a-bold")])
-    ws.append([t["run"], run.get("id", ""), t["started"], local_time(run.get("started"))])
-    ws.append([t["conclusion"], _cell(ws, value, "a-bold"), t["template"], concl["template"]])
+    _append(ws, [_cell(ws, t["title"], "a-bold")])
+    for warning in run.get("warnings") or []:
+        _append(ws, [_cell(ws, t["warnings"], "a-bold"), "", "", _cell(ws, warning, "a-wrap")])
+    _append(ws, [t["run"], run.get("id", ""), t["started"], local_time(run.get("started"))])
+    _append(ws, [t["conclusion"], _cell(ws, value, "a-bold"), t["template"], concl["template"]])
     if concl["template"] == "2025":
-        ws.append([t["conformance_rate"], _cell(ws, concl["conformance_rate"], "a-percent")])
+        _append(ws, [t["conformance_rate"], _cell(ws, concl["conformance_rate"], "a-percent")])
     else:
-        ws.append([t["score"], concl["score"]])
-    ws.append([concl["label"]])
-    ws.append([])
-    ws.append([_cell(ws, f"{t['major_risks']} / {t['high_risks']}", "a-bold")])
+        _append(ws, [t["score"], concl["score"]])
+    _append(ws, [concl["label"]])
+    _append(ws, [])
+    _append(ws, [_cell(ws, f"{t['major_risks']} / {t['high_risks']}", "a-bold")])
     for f in doc["highrisk"]:
         state = labels.PRIORITY[ctx.lang]["major" if f["major"] else "high"] if f["status"] == "triggered" \
-            else t["compensated"]
-        ws.append(["", state, f["rule"], _cell(ws, ctx.finding_title(f), "a-wrap"), f["object"],
-                   _cell(ws, "; ".join(f"{n.get('item') or n.get('check')}={n.get('verdict') or n.get('status')}"
-                                       for n in f.get("triggered_by", [])), "a-wrap")])
-    ws.append([])
-    ws.append([_cell(ws, t["remediation"], "a-bold")])
-    ws.append([_cell(ws, h, "a-head") for h in
+            else t[f["status"]]
+        _append(ws, ["", state, f["rule"], _cell(ws, ctx.finding_title(f), "a-wrap"), f["object"],
+                     _cell(ws, "; ".join(f"{n.get('item') or n.get('check')}={n.get('verdict') or n.get('status')}"
+                                         for n in f.get("triggered_by", []) + f.get("pending", [])), "a-wrap")])
+    _append(ws, [])
+    _append(ws, [_cell(ws, t["remediation"], "a-bold")])
+    _append(ws, [_cell(ws, h, "a-head") for h in
                (t["rank"], t["priority"], t["item"], t["gap"], t["objects_affected"], t["fix"], t["command"],
                 t["disruption"])])
     disruption = labels.DISRUPTION[ctx.lang]
@@ -131,7 +154,7 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
         fix_text = "\n".join((f.get("text_en") if ctx.lang == "en" and f.get("text_en") else f.get("text", ""))
                              for f in fixes)
         commands = "\n".join(f["command"] for f in fixes if f.get("command"))
-        ws.append([e["rank"], labels.PRIORITY[ctx.lang][e["priority"]], e["item"],
+        _append(ws, [e["rank"], labels.PRIORITY[ctx.lang][e["priority"]], e["item"],
                    _cell(ws, e["gap_en"] if ctx.lang == "en" else e["gap"], "a-wrap"),
                    _cell(ws, ", ".join(e["objects"]), "a-wrap"), _cell(ws, fix_text, "a-wrap"),
                    _cell(ws, commands, "a-wrap"), disruption.get(e.get("disruption") or "", "—")])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assess import model
-from assess.catalog import highrisk
+from assess.catalog import factshapes, highrisk
 from assess.catalog.highrisk import HighRiskRule
 from assess.catalog.rules import Group, Leaf, parse_rule
 from assess.catalog.schema import Field, Problems, check_mapping
@@ -96,7 +96,8 @@ _CLASS_SPEC = {
 _CP_SPEC = {"clause": Field(str), "name": Field(str), "name_en": Field(str), "items": Field(list)}
 _ITEM_SPEC = {
     "id": Field(str, check=lambda v: None if _ID.match(v) else "must look like L3-CES1-01"),
-    "letter": Field(str, check=lambda v: None if re.fullmatch(r"[a-z]", v) else "must be one letter a-z"),
+    "letter": Field(str, required=False,
+                    check=lambda v: None if re.fullmatch(r"[a-z]", v) else "must be one letter a-z"),
     "requirement": Field(str), "summary": Field(str),
     "weight": Field(float, check=lambda v: None if v in model.WEIGHTS else "must be 1.0, 0.7 or 0.4"),
     "methods": Field(list, choices=tuple(model.METHODS)),
@@ -186,9 +187,10 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
     parameters: dict[str, Parameter] = {}
     for path in param_files:
         _load_parameters(path, _load(path, problems), parameters, problems)
+    shapes = _shapes(problems, strict)
     checks: dict[str, Check] = {}
     for path in check_files:
-        _load_checks_file(path, _load(path, problems), items, declared, parameters, checks, problems)
+        _load_checks_file(path, _load(path, problems), items, declared, parameters, shapes, checks, problems)
     by_item: dict[tuple[str, str], list[Check]] = {}
     for check in checks.values():
         for item_id in check.items:
@@ -201,6 +203,34 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
     digest = "" if problems else _digest(root, catalog_files + check_files + param_files + highrisk_files)
     catalog = Catalog(root, items, checks, classes, parameters, digest, by_item=by_item, highrisk=rules)
     return catalog, problems
+
+
+_SHAPES_CACHE: dict[str, Any] = {}
+
+
+def _shapes(problems: Problems, strict: bool) -> dict[str, dict[str, factshapes.Shape]]:
+    """The declared value shape of every fact: shipped with the probes, so read from the shipped controls
+    whatever tree is loaded. `lint` also requires every fact to declare one and no shape without a fact."""
+    from assess.probes.facts import all_facts
+
+    directory = default_root() / "facts"
+    files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
+    key = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    if _SHAPES_CACHE.get("key") != key:
+        found = Problems()
+        _SHAPES_CACHE.update(key=key, shapes=factshapes.load(directory, found, _load), problems=list(found))
+    shapes: dict[str, dict[str, factshapes.Shape]] = _SHAPES_CACHE["shapes"]
+    problems.extend(_SHAPES_CACHE["problems"])
+    if strict:
+        registry = all_facts()
+        for otype, facts in sorted(registry.items()):
+            for name in sorted(set(facts) - set(shapes.get(otype, {}))):
+                problems.add(str(directory / f"{otype}.yaml"), 1, f"fact '{name}' ({otype}) declares no value shape")
+        for otype, declared in sorted(shapes.items()):
+            for name in sorted(set(declared) - set(registry.get(otype, {}))):
+                problems.add(str(directory / f"{otype}.yaml"), 1,
+                             f"a value shape is declared for '{name}', which is no {otype} fact")
+    return shapes
 
 
 def _kind_of(path: Path) -> str:
@@ -238,6 +268,7 @@ def _load_catalog_file(path: Path, data: Any, items: dict[str, Item], classes: d
             continue
         if not str(cp["clause"]).startswith(info.clause + "."):
             problems.at(cp, "clause", f"control point clause {cp['clause']} is not under {info.clause}", f)
+        _check_letters(cp, problems, f)
         for node in cp.get("items") or []:
             item = _item(node, info, cp, ext_digit, problems, f)
             if item is None:
@@ -249,6 +280,22 @@ def _load_catalog_file(path: Path, data: Any, items: dict[str, Item], classes: d
                                         f"{items[item.id].line})", f)
                 continue
             items[item.id] = item
+
+
+def _check_letters(cp: Node, problems: Problems, f: str) -> None:
+    """The standard letters the items of a control point a), b), c)…; a control point with one requirement
+    has no letter (8.1.4.5, not 8.1.4.5 a)."""
+    nodes = [n for n in cp.get("items") or [] if isinstance(n, dict)]
+    if len(nodes) == 1:
+        if "letter" in nodes[0]:
+            problems.at(nodes[0], "letter", f"control point {cp['clause']} has a single requirement, which the "
+                                            "standard does not letter: remove 'letter'", f)
+        return
+    for n, node in enumerate(nodes):
+        want = chr(ord("a") + n)
+        if node.get("letter") != want:
+            problems.at(node, "letter" if "letter" in node else None,
+                        f"item {n + 1} of control point {cp['clause']} needs letter '{want}'", f)
 
 
 def _item(node: Any, info: ClassInfo, cp: Node, ext_digit: str, problems: Problems, f: str) -> Item | None:
@@ -277,7 +324,8 @@ def _item(node: Any, info: ClassInfo, cp: Node, ext_digit: str, problems: Proble
     if len(problems) > before:
         return None
     return Item(
-        id=node["id"], clause=f"{cp['clause']} {node['letter']}", letter=node["letter"],
+        id=node["id"], clause=f"{cp['clause']} {node['letter']}" if "letter" in node else str(cp["clause"]),
+        letter=node.get("letter", ""),
         class_code=info.code, class_name=info.name, class_name_en=info.name_en, category=info.category,
         extension=info.extension, cp_clause=str(cp["clause"]), control_point=cp["name"],
         control_point_en=cp["name_en"], requirement=node["requirement"].strip(), summary=node["summary"].strip(),
@@ -305,7 +353,7 @@ def _load_parameters(path: Path, data: Any, parameters: dict[str, Parameter], pr
 
 
 def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: set[str],
-                      parameters: dict[str, Parameter],
+                      parameters: dict[str, Parameter], shapes: dict[str, dict[str, factshapes.Shape]],
                       checks: dict[str, Check], problems: Problems) -> None:
     from assess.probes.facts import facts_for
 
@@ -344,6 +392,11 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
                 if leaf.fact not in known_facts:
                     problems.at(node, "rule", f"check {node['id']} names unknown fact '{leaf.fact}' "
                                               f"for {otype}", f)
+                elif leaf.fact in shapes.get(otype, {}):
+                    why = factshapes.check_path(shapes[otype][leaf.fact], leaf.path)
+                    if why:
+                        problems.at(node, "rule" if r is rule else "applies_when",
+                                    f"check {node['id']}: no {otype} fact produces {leaf.label}: {why}", f)
                 if leaf.param and leaf.param not in parameters:
                     problems.at(node, "rule", f"check {node['id']} names unknown parameter '{leaf.param}'", f)
         if node["id"] in checks:

@@ -23,9 +23,11 @@ copies them into `<run_dir>/attachments/<sha256[:16]>/<name>` so bundles carry t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
-import shutil
+import stat
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -132,6 +134,20 @@ def parse_date(value: Any) -> date | None:
     return None
 
 
+class _NotRegular(OSError):
+    """An attachment that is a directory, FIFO, device or socket."""
+
+
+def _open_regular(path: Path) -> int:
+    """A read descriptor on the regular file `path`: the last component is not followed if it is (now) a
+    symlink, and a FIFO does not block the open."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _NotRegular(f"not a regular file: {path}")
+    return fd
+
+
 def _sha256(path: Path) -> tuple[str, int]:
     h = hashlib.sha256()
     size = 0
@@ -139,6 +155,20 @@ def _sha256(path: Path) -> tuple[str, int]:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
             size += len(block)
+    return h.hexdigest(), size
+
+
+def _hash_regular(path: Path, copy_to: Path | None = None) -> tuple[str, int]:
+    """sha256 and size of a regular file (and the very bytes hashed copied to `copy_to`, a new file)."""
+    h = hashlib.sha256()
+    size = 0
+    with open(_open_regular(path), "rb") as fh, \
+            (open(copy_to, "xb") if copy_to else contextlib.nullcontext()) as out:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            size += len(block)
+            if out:
+                out.write(block)
     return h.hexdigest(), size
 
 
@@ -361,18 +391,33 @@ def _answer(node: Node, item_id: str, object_id: str, base: Path, today: date, h
                   answered_at, valid_until, tuple(attachments), f"{f}:{node.line}")
 
 
+_DEVICE_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
 def _attachment(base: Path, ref: str, hashed: dict[Path, Attachment]) -> Attachment | str:
-    """The hashed attachment, or what is wrong with it."""
-    path = (base / ref).expanduser() if not Path(ref).expanduser().is_absolute() else Path(ref).expanduser()
-    shown = f"'{ref}'" + (f" (looked in {base.resolve()})" if not Path(ref).is_absolute() else "")
-    if not path.exists():
-        return f"attachment not found: {shown}"
-    if not path.is_file():
-        return f"attachment is not a file: {shown}"
-    resolved = path.resolve()
+    """The hashed attachment, or what is wrong with it.
+
+    Answers files are filled in by other people: an attachment must resolve (symlinks followed) to a regular
+    file below the answers file's directory, and never to anything under /proc, /sys or /dev.
+    """
+    root = base.resolve()
+    shown = f"'{ref}'"
+    try:
+        resolved = (base / ref).resolve(strict=True)
+    except FileNotFoundError:
+        return f"attachment not found: {shown} (looked in {root})"
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        return f"cannot read attachment {shown}: {getattr(exc, 'strerror', None) or exc}"
+    if any(resolved == d or d in resolved.parents for d in _DEVICE_TREES):
+        return f"attachment {shown} is under /proc, /sys or /dev: not a document"
+    if root not in resolved.parents:
+        return (f"attachment {shown} resolves to {resolved}, outside the answers file's directory {root}: "
+                "copy the document next to the answers file")
     if resolved not in hashed:
         try:
-            digest, size = _sha256(resolved)
+            digest, size = _hash_regular(resolved)
+        except _NotRegular:
+            return f"attachment {shown} is not a regular file"
         except OSError as exc:
             return f"cannot read attachment {shown}: {exc.strerror or exc}"
         hashed[resolved] = Attachment(resolved, resolved.name, digest, size)
@@ -465,10 +510,11 @@ def store_attachments(answers: AnswerSet, run_dir: Path) -> None:
     """Copy every attachment into the run directory, checking it did not change since it was hashed."""
     for att in answers.attachments():
         dest = run_dir / att.stored
+        if dest.exists():
+            continue  # the same document attached twice
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(att.source, dest)
-            digest, _size = _sha256(dest)
+            digest, _size = _hash_regular(att.source, copy_to=dest)
         except OSError as exc:
             raise InputError(f"cannot copy attachment into the run: {exc.strerror or exc}", str(att.source)) \
                 from None

@@ -171,6 +171,8 @@ def to_xlsx(pairs: list[Pair], meta: dict[str, str], path: Path) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from assess.reports.xlsx import as_text
+
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -224,6 +226,10 @@ def to_xlsx(pairs: list[Pair], meta: dict[str, str], path: Path) -> None:
     meta_ws = wb.create_sheet(META_SHEET)
     for k, v in meta.items():
         meta_ws.append([k, v])
+    for sheet in wb.worksheets:  # object names and questions are text, never formulas
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                as_text(cell)
     try:
         wb.save(path)
     except OSError as exc:

@@ -51,12 +51,15 @@ def render_text(doc: dict[str, Any]) -> str:
         for g in gaps:
             lines.append(f"  {g['item']} {g['clause']:<10} w{g['weight']:.1f} {VERDICT_ZH[g['verdict']]}"
                          f"  {g['control_point']}  [{', '.join(g['objects'])}]  {g['reason']}")
-    risks = [f for f in doc.get("highrisk") or [] if f.get("status") == "triggered"]
+    risks = [f for f in doc.get("highrisk") or [] if f.get("status") in ("triggered", "unassessed")]
     if risks:
         lines.append("")
         lines.append("重大风险隐患 / high-risk cases:")
-        for f in sorted(risks, key=lambda f: (not f.get("major"), f["rule"], f["object"])):
+        for f in sorted(risks, key=lambda f: (f["status"] != "triggered", not f.get("major"), f["rule"], f["object"])):
             label = "重大风险隐患" if f.get("major") else "高风险"
+            if f["status"] == "unassessed":
+                label = f"待核查 ({label}; evidence undetermined: " + \
+                    ", ".join(n.get("item") or n.get("check") for n in f.get("pending", [])) + ")"
             lines.append(f"  {label}  {f['title']}  [{f['object']}]  ({f['rule']})")
     c = doc["conclusion"]
     lines.append("")

@@ -11,12 +11,13 @@ password is empty, one of a few well-known passwords, or set.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from assess.probes.database.common import is_loopback, log_files, number, query, rows, sql_setup
-from assess.probes.facts import Section, fact
+from assess.probes.facts import FactUnavailable, Section, fact
 from assess.probes.service import command_words, register_setup
 
 ENGINES = ("mysql", "mariadb")
@@ -206,7 +207,13 @@ _sql replicas 'SHOW REPLICA HOSTS'
 def mysql_replication(section: Section) -> dict[str, Any]:
     """Whether this server replicates from a source, and how many replicas it feeds:
     {"is_replica": true, "source": "10.0.0.5:3306", "io_running": "Yes", "replicas": 0}."""
-    status = query(section, "mysql replica", "the replication status")
+    try:
+        status = query(section, "mysql replica", "the replication status")
+    except FactUnavailable as exc:
+        if "denied" in str(exc).lower():
+            raise FactUnavailable(f"{exc} (SHOW REPLICA STATUS needs REPLICA MONITOR on MariaDB ≥ 10.5, "
+                                  "REPLICATION CLIENT on MySQL: grant it to the probe account, README)") from None
+        raise
     fields = {}
     for line in status.splitlines():
         key, sep, value = line.strip().partition(": ")
@@ -222,12 +229,15 @@ def mysql_replication(section: Section) -> dict[str, Any]:
 
 # -- option files ---------------------------------------------------------------------------------------
 _MYCNF_SNIPPET = r"""
+# _mycnf FILE DEPTH: the file, then (depth-first, in the order of its lines) what its !include and !includedir
+# lines name, up to 4 levels: the order the server reads them in
 _mycnf() {
   _file "$1"
   [ "$2" -lt 4 ] && [ -f "$R$1" ] && [ -r "$R$1" ] || return 0
-  sed -n 's/^[[:space:]]*!include[[:space:]][[:space:]]*//p' "$R$1" | while read -r _i; do _mycnf "$_i" $(($2 + 1)); done
-  sed -n 's/^[[:space:]]*!includedir[[:space:]][[:space:]]*//p' "$R$1" | while read -r _d; do
-    for _g in "$R${_d%/}"/*.cnf; do [ -f "$_g" ] && _mycnf "${_g#"$R"}" $(($2 + 1)); done
+  awk '$1 == "!include" || $1 == "!includedir" { k = substr($1, 2); sub(/^[ \t]*![a-z]+[ \t]+/, ""); print k, $0 }' \
+      "$R$1" | while read -r _k _i; do
+    if [ "$_k" = include ]; then _mycnf "$_i" $(($2 + 1))
+    else for _g in "$R${_i%/}"/*.cnf; do [ -f "$_g" ] && _mycnf "${_g#"$R"}" $(($2 + 1)); done; fi
   done
 }
 if [ -n "$A_CONFIG" ]; then _mycnf "$A_CONFIG" 0
@@ -238,17 +248,33 @@ _GROUP = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 
 
 def parse_option_files(files: list[tuple[str, str]]) -> dict[str, Any]:
-    """Option files in the order the server reads them → {"files": [...], "mysqld": {option: value}}.
+    """Option files as the collector listed them (each top-level file, then what it includes) → {"files":
+    [...], "mysqld": {option: value}}. Each `!include FILE` / `!includedir DIR` is read where it stands, as
+    the server does, so an option after it overrides the included one.
 
     Options of the server groups ([mysqld], [server], [mariadb], versioned [mariadb-10.11] …) merge, later
     ones winning; names take `_` for `-` and lose a `loose_` prefix; a bare option (`skip-grant-tables`) has
     the value "ON"; `skip-X=0`/`OFF` removes it."""
+    contents = dict(files)
     server: dict[str, str] = {}
-    for _path, content in files:
+    done: set[str] = set()
+
+    def read(path: str, depth: int) -> None:
+        done.add(path)
         group = ""
-        for raw in content.splitlines():
+        for raw in contents.get(path, "").splitlines():
             line = raw.strip()
-            if not line or line.startswith(("#", ";", "!")):
+            if line.startswith("!"):
+                directive, _sep, target = line.partition(" ")
+                target = target.strip()
+                if depth < 4 and directive == "!include" and target in contents:
+                    read(target, depth + 1)
+                elif depth < 4 and directive == "!includedir":
+                    for included in (p for p in contents if posixpath.dirname(p) == target.rstrip("/")
+                                     and p.endswith(".cnf")):
+                        read(included, depth + 1)
+                continue
+            if not line or line.startswith(("#", ";")):
                 continue
             m = _GROUP.match(line)
             if m:
@@ -264,6 +290,10 @@ def parse_option_files(files: list[tuple[str, str]]) -> dict[str, Any]:
                 server.pop(name, None)
                 continue
             server[name] = value
+
+    for path, _content in files:
+        if path not in done:  # a top-level file (the included ones are read at their directive)
+            read(path, 0)
     return {"files": [p for p, _ in files], "mysqld": server}
 
 

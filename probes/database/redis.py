@@ -9,13 +9,14 @@ password from the shipped redis.conf).
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from assess.probes.database.common import is_loopback, log_files, loose_text, number
-from assess.probes.facts import FactUnavailable, Section, fact
+from assess.probes.facts import FactUnavailable, FileRead, Section, fact
 from assess.probes.service import command_words, register_setup
 
 DEFAULT_PASSWORD = "foobared"
@@ -59,6 +60,14 @@ _redis() {{
 _redisconf() {{
   if [ -n "$A_CONFIG" ]; then printf '%s' "$A_CONFIG"
   elif [ -z "$A_DOWN" ]; then _q INFO server 2>/dev/null | sed -n 's/^config_file://p'; fi
+}}
+# _redisconfs FILE DEPTH: FILE, then (depth-first, in reading order) the files its `include` lines name, globs
+# expanded, up to 4 levels; redis-server reads them in that order, each at the place of its include line.
+_redisconfs() {{
+  echo "$1"
+  [ "$2" -lt 4 ] && [ -f "$R$1" ] && [ -r "$R$1" ] || return 0
+  awk 'tolower($1) == "include" {{ for (i = 2; i <= NF; i++) {{ v = $i; gsub(/^["\\047]|["\\047]$/, "", v); print v }} }}' \
+      "$R$1" | while read -r _i; do for _g in $R$_i; do _redisconfs "${{_g#"$R"}}" $(($2 + 1)); done; done
 }}
 """
 
@@ -157,7 +166,8 @@ def parse_acl_user(line: str) -> dict[str, Any]:
 def redis_acl(section: Section) -> dict[str, Any]:
     """ACL users (Redis ≥ 6) without their secrets, and the lists the checks read: enabled users without a
     password, users with the example password, users that may run CONFIG or FLUSHALL, superusers
-    (every command), and whether the `default` user is enabled."""
+    (every command), whether the `default` user is enabled (and without a password), and `anonymous_admin`:
+    the `default` user when it needs no password yet may run CONFIG or FLUSHALL."""
     users = [parse_acl_user(line) for line in _reply(section, "acl", "ACL LIST").splitlines()
              if line.startswith("user ")]
     enabled = [u for u in users if u["enabled"]]
@@ -170,6 +180,10 @@ def redis_acl(section: Section) -> dict[str, Any]:
         "dangerous_count": sum(1 for u in enabled if u["can_config"] or u["can_flushall"]),
         "superusers": [u["user"] for u in enabled if u["all_commands"]],
         "default_enabled": bool(default and default["enabled"]),
+        "default_nopass": bool(default and default["enabled"] and default["nopass"]),
+        # anyone who can connect may run CONFIG or FLUSHALL: no administrator, however few the named ones
+        "anonymous_admin": [u["user"] for u in enabled if u["user"] == "default" and u["nopass"]
+                            and (u["can_config"] or u["can_flushall"])],
     }
 
 
@@ -192,12 +206,14 @@ k == "user" {
 _CONFIG_SNIPPET = f"""
 _c=$(_redisconf)
 if [ -z "$_c" ]; then echo "config file unknown"
-elif [ ! -e "$R$_c" ]; then echo "$B M $_c"
-elif [ ! -r "$R$_c" ]; then echo "$B D $_c"
-else echo "$B F $_c"; awk '{_REDACT_CONF.strip()}' "$R$_c"; fi
+else _redisconfs "$_c" 0 | while read -r _f; do
+  if [ ! -e "$R$_f" ] || [ -d "$R$_f" ]; then echo "$B M $_f"
+  elif [ ! -r "$R$_f" ]; then echo "$B D $_f"
+  else echo "$B F $_f"; awk '{_REDACT_CONF.strip()}' "$R$_f" | _redact; fi
+done; fi
 _redis config CONFIG GET timeout protected-mode bind port tls-port loglevel logfile save appendonly
+_redis server INFO server
 """
-_MULTI = ("save", "rename-command", "user", "include", "bind")
 
 
 def parse_redis_conf(text: str) -> dict[str, Any]:
@@ -223,6 +239,34 @@ def parse_redis_conf(text: str) -> dict[str, Any]:
     return out
 
 
+_INCLUDE = re.compile(r"^\s*include\s+(.+?)\s*$", re.IGNORECASE)
+
+
+def inline_includes(files: Mapping[str, FileRead]) -> str:
+    """The configuration as redis-server reads it: the first file, each `include` line followed by the files
+    it names (as the collector listed them, globs matched), four levels deep. An included file that exists
+    but cannot be read makes the settings unknown; one that is missing (an unmatched glob) adds nothing."""
+    paths = list(files)
+
+    def expand(path: str, depth: int) -> list[str]:
+        read = files[path]
+        if read.status == "denied":
+            raise FactUnavailable(f"permission denied reading {path} (run as root or the redis user)")
+        out = []
+        for line in read.content.splitlines() if read.ok else []:
+            out.append(line)
+            m = _INCLUDE.match(line)
+            if not m or depth >= 4:
+                continue
+            for arg in (w.strip("\"'") for w in re.findall(r'"[^"]*"|\'[^\']*\'|\S+', m[1])):
+                pattern = any(c in arg for c in "*?[")
+                for included in (p for p in paths if p == arg or pattern and fnmatch.fnmatchcase(p, arg)):
+                    out += expand(included, depth + 1)
+        return out
+
+    return "\n".join(expand(paths[0], 0)) if paths else ""
+
+
 def _requirepass(value: str) -> dict[str, Any]:
     m = re.fullmatch(r"<redacted:len=(\d+),foobared=(yes|no)>", value or "")
     if not m:
@@ -230,18 +274,35 @@ def _requirepass(value: str) -> dict[str, Any]:
     return {"set": int(m[1]) > 0, "length": int(m[1]), "foobared": m[2] == "yes"}
 
 
+def _listening_ports(info: Mapping[str, Any], tls_port: Any) -> dict[str, Any]:
+    """The ports the running server listens on, from INFO server. Redis ≥ 7.2 lists them
+    (`listenerN:name=tcp|tls,…,port=N`); older servers show only `tcp_port`, which is the TLS port when the
+    plain port is 0 (so a `tcp_port` equal to the configured tls-port means port 0)."""
+    listeners = [dict(f.partition("=")[::2] for f in str(v).split(",")) for k, v in info.items()
+                 if k.startswith("listener")]
+    if listeners:
+        ports = {x.get("name"): int(x["port"]) for x in listeners if x.get("port", "").isdigit()}
+        return {"port": ports.get("tcp", 0), "tls-port": ports.get("tls", 0)}
+    port = info.get("tcp_port")
+    if not isinstance(port, int):
+        return {}
+    return {"port": 0 if port and str(port) == str(tls_port) else port}
+
+
 @fact("redis_settings", _CONFIG_SNIPPET, object_type="database")
 def redis_settings(section: Section) -> dict[str, Any]:
-    """Settings from redis.conf overlaid with the live CONFIG GET values when CONFIG may be run (it is often
-    renamed away). `requirepass`: {set, length, foobared}; `disabled_commands`: commands renamed to ''
-    or to something else; `source`: file, live or both."""
-    reads = list(section.files().values())
+    """Settings from redis.conf and the files it includes, overlaid with the live CONFIG GET values when
+    CONFIG may be run (it is often renamed away) and with the running server's own ports from INFO server
+    (`tcp_port`; TLS listeners on Redis ≥ 7.2). `requirepass`: {set, length, foobared}; `disabled_commands`:
+    commands renamed to '' or to something else; `source`: file, live and/or info."""
+    reads = section.files()
+    first = next(iter(reads.values()), None)
     conf: dict[str, Any] = {}
     source = []
-    if reads and reads[0].status == "denied":
-        raise FactUnavailable(f"permission denied reading {reads[0].path} (run as root or the redis user)")
-    if reads and reads[0].ok:
-        conf = parse_redis_conf(reads[0].content)
+    if first is not None and first.status == "denied":
+        raise FactUnavailable(f"permission denied reading {first.path} (run as root or the redis user)")
+    if first is not None and first.ok:
+        conf = parse_redis_conf(inline_includes(reads))
         source.append("file")
     live = section.command("redis-cli config")
     if live.found and live.rc == 0:
@@ -249,7 +310,11 @@ def redis_settings(section: Section) -> dict[str, Any]:
         for key, value in zip(lines[::2], lines[1::2], strict=False):
             conf[key.strip()] = value.split() if key.strip() in ("bind", "save") else value.strip()
         source.append("live")
-    if not source:
+    info = section.command("redis-cli server")
+    if info.found and info.rc == 0:
+        conf.update(_listening_ports(_info(info.output), conf.get("tls-port")))
+        source.append("info")
+    if "file" not in source and "live" not in source:
         why = loose_text(section).strip() or (live.output.strip() if live.found else "redis-cli not installed")
         raise FactUnavailable(f"neither redis.conf nor CONFIG GET could be read: {why}; name the file with config "
                               "in the inventory")
@@ -262,7 +327,8 @@ def redis_settings(section: Section) -> dict[str, Any]:
     out["listens_everywhere"] = not out["bind"] or any(b.lstrip("-") in ("0.0.0.0", "*", "::", "::*")
                                                        for b in out["bind"])
     out["loopback_only"] = bool(out["bind"]) and all(is_loopback(b.lstrip("-")) for b in out["bind"])
-    out["config_file"] = reads[0].path if reads else ""
+    out["config_file"] = first.path if first else ""
+    out["config_files"] = [p for p, r in reads.items() if r.ok]
     out["source"] = "+".join(source)
     out.setdefault("port", 6379)
     out.setdefault("tls-port", 0)
@@ -277,17 +343,61 @@ def redis_settings(section: Section) -> dict[str, Any]:
 
 
 _LOG_SNIPPET = r"""
-_l=""
-[ -z "$A_DOWN" ] && _l=$(_q CONFIG GET logfile 2>/dev/null | sed -n 2p)
-if [ -z "$_l" ]; then
-  _c=$(_redisconf)
-  [ -n "$_c" ] && [ -r "$R$_c" ] && _l=$(awk 'tolower($1) == "logfile" { v = $2; gsub(/"/, "", v) } END { print v }' "$R$_c")
-fi
-if [ -n "$_l" ] && [ -f "$R$_l" ]; then stat -c '%a %U %G %n' "$R$_l"; else echo "logfile: ${_l:-none}"; fi
+_c=$(_redisconf)
+# every log file the live value or a configuration file names (the parser picks the one in force)
+{ [ -z "$A_DOWN" ] && _q CONFIG GET logfile 2>/dev/null | sed -n '1{/^logfile$/!q;}; 2p'
+  [ -n "$_c" ] && _redisconfs "$_c" 0 | while read -r _f; do
+    [ -f "$R$_f" ] && [ -r "$R$_f" ] && awk 'tolower($1) == "logfile" { v = $2; gsub(/"/, "", v); print v }' "$R$_f"
+  done; } | sort -u | while read -r _l; do [ -f "$R$_l" ] && stat -c '%a %U %G %n' "$R$_l"; done
+_redis logging CONFIG GET logfile daemonize syslog-enabled supervised
+_redis server INFO server
+[ -n "$_c" ] && _redisconfs "$_c" 0 | while read -r _f; do
+  if [ ! -e "$R$_f" ] || [ -d "$R$_f" ]; then echo "$B M $_f"
+  elif [ ! -r "$R$_f" ]; then echo "$B D $_f"
+  else echo "$B F $_f"; awk 'tolower($1) ~ /^(logfile|daemonize|syslog-enabled|supervised|include)$/' "$R$_f"; fi
+done
 """
+_SUPERVISORS = ("systemd", "upstart")
 
 
 @fact("redis_log_files", _LOG_SNIPPET, object_type="database")
 def redis_log_files(section: Section) -> dict[str, Any]:
-    """The mode of the log file the server writes (`logfile`); no files when it logs to stdout."""
-    return log_files(section)
+    """Where the server's log goes and the mode of its log file. `destination`: file | syslog | stdout (kept
+    by the service manager) | none (`logfile ""` in a server that put itself in the background: its output
+    went to /dev/null). The running server's view wins: CONFIG GET, and INFO server's `process_supervised`
+    (a server supervised by systemd or upstart never daemonizes, whatever `daemonize` says)."""
+    conf: dict[str, Any] = {}
+    reads = section.files()
+    if reads:
+        conf = parse_redis_conf(inline_includes(reads))
+    live = section.command("redis-cli logging")
+    if live.found and live.rc == 0:
+        lines = live.output.splitlines()
+        conf.update((k.strip(), v.strip()) for k, v in zip(lines[::2], lines[1::2], strict=False))
+    elif not any(r.ok for r in reads.values()):
+        why = live.output.strip() if live.found else "redis-cli not installed"
+        raise FactUnavailable(f"neither redis.conf nor CONFIG GET could be read: {why}; name the file with config "
+                              "in the inventory")
+    info = section.command("redis-cli server")
+    supervised = _info(info.output).get("process_supervised") if info.found and info.rc == 0 else None
+    logfile = str(conf.get("logfile", ""))
+    if logfile:
+        destination = "file"
+    elif str(conf.get("syslog-enabled", "no")).lower() == "yes":
+        destination = "syslog"
+    elif str(conf.get("daemonize", "no")).lower() != "yes":
+        destination = "stdout"
+    else:
+        if supervised is None and live.found and live.rc == 0 and conf.get("supervised") in ("no", *_SUPERVISORS):
+            supervised = conf["supervised"]
+        if supervised is None:
+            raise FactUnavailable("logfile is empty and daemonize yes: whether the log goes to /dev/null depends "
+                                  "on how the server was started (its command line may override redis.conf); "
+                                  "allow the probe user INFO (+info)")
+        destination = "stdout" if supervised in _SUPERVISORS else "none"
+    out = log_files(section)
+    files = [f for f in out["files"] if logfile and f["path"].endswith(logfile)]
+    return {"destination": destination, "audit_on": destination != "none", "logfile": logfile,
+            "supervised": supervised, "files": files,
+            "writable_by_others": [f["path"] for f in files if f["group_or_other_write"]],
+            "readable_by_others": [f["path"] for f in files if f["other_access"]]}

@@ -4,7 +4,7 @@ No decompilation and no androguard `Analysis` (the cross-reference graph is what
 and gigabytes): each DEX is parsed once and its methods' instructions are read in one pass, with a tiny
 register tracker for constant arguments (`Cipher.getInstance("AES/ECB/…")`, `new IvParameterSpec("…".getBytes())`).
 Secrets are masked here, before any value leaves this module. Run in a child process by collector.py
-(`python -m assess.probes.mobile.analyse APK`), which bounds its time and memory.
+(`python -m assess.probes.mobile.analyse APK MEMORY_MB`), which bounds its time and memory.
 
 `analyse(path)` returns {fact: {"status": "ok", "value": …} | {"status": "error", "reason": …}} and `info`.
 A packed (加固) APK's code facts are errors naming the packer: what cannot be seen is 无法判定, not a pass.
@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import re
+import resource
 import sys
 import zipfile
 from datetime import datetime, timezone
@@ -649,7 +650,11 @@ def analyse(path: Path, now: datetime | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    """Child-process entry: analyse argv[0], print JSON on stdout; exit 3 with one line for a bad file."""
+    """Child-process entry: analyse argv[0] within argv[1] MB of address space (optional), print JSON on stdout;
+    exit 3 with one line for a bad file."""
+    if len(argv) > 1:
+        limit = int(argv[1]) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         out = analyse(Path(argv[0]))
     except NotAnApk as exc:

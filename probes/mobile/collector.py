@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -27,37 +27,46 @@ DEFAULT_TIMEOUT = 600.0
 DEFAULT_MEMORY_MB = 3072
 
 
-def _limit(memory_mb: int):
-    def apply() -> None:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return apply
-
-
-def run_analysis(path: Path, timeout: float, memory_mb: int) -> dict[str, Any]:
-    """The analysis document of one APK, or RuntimeError with the reason it could not be had."""
+def run_analysis(path: Path, timeout: float, memory_mb: int, cancel: threading.Event | None = None
+                 ) -> dict[str, Any]:
+    """The analysis document of one APK, or RuntimeError with the reason it could not be had; setting
+    `cancel` (Ctrl-C / SIGTERM of the scan) kills the child."""
     if not path.is_file():
         raise RuntimeError(f"{path} does not exist or is not a file")
     if importlib.util.find_spec("androguard") is None:
         raise RuntimeError("androguard is not installed: pip install 'assess[mobile]'")
+    proc = subprocess.Popen([sys.executable, "-m", "assess.probes.mobile.analyse", str(path), str(memory_mb)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
     try:
-        done = subprocess.run([sys.executable, "-m", "assess.probes.mobile.analyse", str(path)],
-                              capture_output=True, timeout=timeout, preexec_fn=_limit(memory_mb))
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"APK analysis did not finish within {timeout:g} s (raise `timeout` for this "
-                           "object in the inventory)") from exc
-    err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-    if done.returncode == 3:
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise RuntimeError("interrupted")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError(f"APK analysis did not finish within {timeout:g} s (raise `timeout` for this "
+                                   "object in the inventory)")
+            try:
+                out, raw_err = proc.communicate(timeout=min(left, 0.2))
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    err = raw_err.decode("utf-8", "replace").strip().splitlines()
+    if proc.returncode == 3:
         raise RuntimeError(err[-1] if err else "not a readable APK")
-    if done.returncode != 0:
+    if proc.returncode != 0:
         last = err[-1] if err else "no message"
         if "MemoryError" in last or "Cannot allocate" in last:
             raise RuntimeError(f"APK analysis exceeded its memory limit of {memory_mb} MB (raise `memory_mb`)")
-        raise RuntimeError(f"APK analysis failed (exit {done.returncode}): {last[-300:]}")
-    return json.loads(done.stdout)
+        raise RuntimeError(f"APK analysis failed (exit {proc.returncode}): {last[-300:]}")
+    return json.loads(out)
 
 
-def collect(target: Target, facts: list[Fact]) -> ObjectEvidence:
+def collect(target: Target, facts: list[Fact], cancel: threading.Event | None = None) -> ObjectEvidence:
     """Analyse the object's APK for the named facts; never raises for a bad file."""
     started, t0 = now(), time.monotonic()
     conn = target.connection
@@ -66,7 +75,7 @@ def collect(target: Target, facts: list[Fact]) -> ObjectEvidence:
     wanted = [f.name for f in facts]
     try:
         doc = run_analysis(path, float(conn.get("timeout") or DEFAULT_TIMEOUT),
-                           int(conn.get("memory_mb") or DEFAULT_MEMORY_MB))
+                           int(conn.get("memory_mb") or DEFAULT_MEMORY_MB), cancel)
     except RuntimeError as exc:
         evidence.error = str(exc)
         evidence.facts = {n: FactResult(n, "error", reason=str(exc)) for n in wanted}

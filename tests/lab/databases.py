@@ -30,11 +30,25 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from assess.probes.database import postgresql
+
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1] if glob.glob("/usr/lib/postgresql/*/bin") else ""
 TOMCAT_HOME = Path("/usr/share/tomcat10")
 #: The passwords of the hardened objects' probe accounts (handed to assess through the environment).
 PASSWORDS = {"ASSESS_LAB_MARIADB_PW": "Audit#Lab-2024x", "ASSESS_LAB_PG_PW": "Audit#Lab-2024y",
              "ASSESS_LAB_REDIS_PW": "Audit#Lab-2024z"}
+
+
+def readme_grants(engine: str) -> list[str]:
+    """The GRANT statements the README documents for the probe account of `engine` (mariadb, postgresql):
+    lines of its ```sql blocks that start with GRANT, in a block that names the engine in its first line."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    out = []
+    for block in text.split("```sql\n")[1:]:
+        lines = block.split("```", 1)[0].splitlines()
+        if lines and engine in lines[0].lower():
+            out += [line.split("--", 1)[0].strip() for line in lines if line.startswith("GRANT")]
+    return out
 
 
 def unavailable() -> str:
@@ -204,7 +218,9 @@ class Lab:
                   "skip-name-resolve\n!includedir " + str(d / "conf.d") + "\n")
         (d / "conf.d").mkdir()
         if kind == "weak":
-            (d / "conf.d" / "50-weak.cnf").write_text("[mysqld]\nlocal-infile=1\n")
+            # the audit plugin is loaded but records nothing
+            (d / "conf.d" / "50-weak.cnf").write_text("[mysqld]\nlocal-infile=1\nplugin_load_add=server_audit\n"
+                                                      "server_audit_logging=OFF\n")
         else:
             key = d / "keys.txt"
             key.write_text("1;" + os.urandom(32).hex() + "\n")
@@ -247,6 +263,12 @@ class Lab:
                  f"DROP USER IF EXISTS '{user}'@'{host}'"])
         self.add({"id": "mariadb-hardened", "type": "database", "engine": "mariadb", "transport": "local",
                   "socket": str(sock), "user": "assess", "password_env": "ASSESS_LAB_MARIADB_PW", "config": str(cnf)})
+        # an account with exactly the grants the README documents for the probe account
+        grants = [g.replace("'assess'@", "'readme'@") for g in readme_grants("mariadb")]
+        run(["mariadb", "--no-defaults", f"--socket={sock}", "-udbadmin", "-pAdm1n#Lab-2024!", "-e",
+             f"CREATE USER 'readme'@'localhost' IDENTIFIED BY '{pw}'; " + " ".join(grants)])
+        self.add({"id": "mariadb-readme-grants", "type": "database", "engine": "mariadb", "transport": "local",
+                  "socket": str(sock), "user": "readme", "password_env": "ASSESS_LAB_MARIADB_PW", "config": str(cnf)})
 
     # -- PostgreSQL ----------------------------------------------------------------------------------------
     def _postgres(self, tls: dict[str, Path]) -> None:
@@ -287,47 +309,65 @@ class Lab:
                                       user="postgres", cwd=str(base)))
         psql = ["psql", "-X", "-q", "-h", str(data), "-p", str(port), "-U", "postgres", "-d", "postgres", "-c"]
         if kind == "weak":
-            run([*psql, "CREATE ROLE app LOGIN SUPERUSER PASSWORD 'app123'; GRANT CREATE ON SCHEMA public TO PUBLIC;"],
-                user="postgres", cwd=str(base))
+            run([*psql, "CREATE ROLE app LOGIN SUPERUSER PASSWORD 'app123'; GRANT CREATE ON SCHEMA public TO PUBLIC; "
+                 "CREATE ROLE monitor LOGIN IN ROLE pg_read_all_settings, pg_monitor;"], user="postgres", cwd=str(base))
             self.add({"id": "postgresql-weak", "type": "database", "engine": "postgresql", "transport": "local",
                       "address": "127.0.0.1", "port": port, "user": "postgres"})
+            # the same server seen by a non-superuser role without the README's helper: pg_authid is unreadable
+            self.add({"id": "postgresql-monitor", "type": "database", "engine": "postgresql", "transport": "local",
+                      "address": "127.0.0.1", "port": port, "user": "monitor"})
             return
         pw = PASSWORDS["ASSESS_LAB_PG_PW"]
         run([*psql, f"CREATE ROLE assess LOGIN PASSWORD '{pw}' VALID UNTIL '2099-01-01' IN ROLE pg_read_all_settings, "
             "pg_monitor; CREATE ROLE dbadmin LOGIN SUPERUSER PASSWORD 'Adm1n#Lab-2024!' VALID UNTIL '2099-01-01'; "
-            "CREATE ROLE app LOGIN PASSWORD 'App#Lab-2024!' VALID UNTIL '2099-01-01'; ALTER ROLE postgres NOLOGIN;"],
-            user="postgres", cwd=str(base))
+            "CREATE ROLE app LOGIN PASSWORD 'App#Lab-2024!' VALID UNTIL '2099-01-01'; ALTER ROLE postgres NOLOGIN; "
+            + postgresql.HELPER_SQL], user="postgres", cwd=str(base))
         self.add({"id": "postgresql-hardened", "type": "database", "engine": "postgresql", "transport": "local",
                   "address": "127.0.0.1", "port": port, "user": "assess", "password_env": "ASSESS_LAB_PG_PW"})
 
     # -- Redis ---------------------------------------------------------------------------------------------
     def _redis(self, tls: dict[str, Path]) -> None:
-        for kind in ("weak", "hardened"):
+        """Weak and hardened Redis, plus two that a second lab configured differently: `redis-tls-include`
+        serves only TLS, set in an included file as the shipped redis.conf suggests, with CONFIG renamed away
+        (so only the files and INFO server tell its ports); `redis-nolog` logs nowhere (`logfile ""` while
+        daemonized: /dev/null) and lets anyone in as an all-powerful `default` user."""
+        for kind in ("weak", "hardened", "tls-include", "nolog"):
             d = self.root / "redis" / kind
             d.mkdir(parents=True)
             port = free_port()
             conf = d / "redis.conf"
             common = [f"dir {d}", f"pidfile {d / 'redis.pid'}", "daemonize yes", "bind 127.0.0.1"]
+            obj = {"id": f"redis-{kind}", "type": "database", "engine": "redis", "transport": "local",
+                   "address": "127.0.0.1", "port": port, "config": str(conf)}
+            tls_lines = [f"tls-cert-file {tls['cert']}", f"tls-key-file {tls['key']}", f"tls-ca-cert-file {tls['ca']}",
+                         "tls-auth-clients no"]
             if kind == "weak":
                 log = d / "redis.log"
                 log.touch()
                 log.chmod(0o666)
                 lines = [*common, f"port {port}", "protected-mode no", "timeout 0", "loglevel notice",
                          f"logfile {log}", 'save ""']
-                obj = {"id": "redis-weak", "type": "database", "engine": "redis", "transport": "local",
-                       "address": "127.0.0.1", "port": port, "config": str(conf)}
-            else:
+            elif kind == "hardened":
                 pw = PASSWORDS["ASSESS_LAB_REDIS_PW"]
-                lines = [*common, "port 0", f"tls-port {port}", f"tls-cert-file {tls['cert']}",
-                         f"tls-key-file {tls['key']}", f"tls-ca-cert-file {tls['ca']}", "tls-auth-clients no",
+                lines = [*common, "port 0", f"tls-port {port}", *tls_lines,
                          f"unixsocket {d / 'redis.sock'}", "unixsocketperm 700", "protected-mode yes", "timeout 300",
-                         "loglevel verbose", f"logfile {d / 'redis.log'}", "requirepass <set below>",
+                         "loglevel verbose", f"logfile {d / 'redis.log'}",
                          "user default off", "user admin on >Adm1n#Lab-2024! ~* &* +@all",
                          f"user assess on >{pw} ~* -@all +ping +info +config|get +acl|list"]
-                lines = [line for line in lines if not line.startswith("requirepass")]
                 obj = {"id": "redis-hardened", "type": "database", "engine": "redis", "transport": "local",
                        "socket": str(d / "redis.sock"), "user": "assess", "password_env": "ASSESS_LAB_REDIS_PW",
                        "config": str(conf)}
+            elif kind == "tls-include":
+                # reachable from the network (every address), TLS only: the vendor file keeps `port 6379`
+                (d / "tls.conf").write_text("\n".join(["port 0", f"tls-port {port}", *tls_lines]) + "\n")
+                lines = ["dir " + str(d), f"pidfile {d / 'redis.pid'}", "daemonize yes", "bind 0.0.0.0",
+                         "port 6379", "protected-mode yes", "timeout 300", "loglevel verbose",
+                         f"logfile {d / 'redis.log'}", "requirepass " + PASSWORDS["ASSESS_LAB_REDIS_PW"],
+                         'rename-command CONFIG ""', f"include {d / 'tls.conf'}"]
+                obj.update({"tls": True, "ca_file": str(tls["ca"]), "password_env": "ASSESS_LAB_REDIS_PW"})
+            else:
+                lines = [*common, f"port {port}", "protected-mode yes", "timeout 300", "loglevel verbose",
+                         'logfile ""']
             conf.write_text("\n".join(lines) + "\n")
             run(["redis-server", str(conf)])
             self.stops.append(self._kill_pidfile(d / "redis.pid"))

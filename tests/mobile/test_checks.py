@@ -53,6 +53,16 @@ def test_check_passes_and_fails_on_the_real_apks(check_id, catalog, evidence):
     assert failed.evidence and failed.evidence[0] == evidence[bad].facts[cat.checks[check_id].facts[0]].evidence_id
 
 
+def test_every_collected_value_has_its_declared_shape(evidence):
+    from assess.catalog import factshapes
+    from assess.catalog.schema import Problems
+
+    shapes = catalog_mod._shapes(Problems(), strict=False)["mobile-app"]
+    misfits = [f"{name} {fact}: {m}" for name, ev in evidence.items() for fact, r in ev.facts.items()
+               if r.status == "ok" for m in factshapes.mismatches(shapes[fact], r.value)]
+    assert not misfits, "collected values outside controls/facts/mobile-app.yaml: " + "; ".join(misfits)
+
+
 def test_failures_name_where_the_problem_is(catalog, evidence):
     cat, prof = catalog
     facts = evidence["weak"].facts

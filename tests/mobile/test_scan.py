@@ -19,7 +19,7 @@ from tests.http.conftest import write_inventory
 @pytest.fixture(scope="module")
 def scanned(apks, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("mobile-scan")
-    for name in ("hardened", "weak"):
+    for name in ("hardened", "weak", "packed"):
         shutil.copy(apks[name], tmp / f"{name}.apk")
     data = apks["weak"].read_bytes()
     (tmp / "truncated.apk").write_bytes(data[: len(data) // 2])
@@ -27,7 +27,7 @@ def scanned(apks, tmp_path_factory):
     with zipfile.ZipFile(tmp / "plain.apk", "w") as zf:
         zf.writestr("readme.txt", "a zip, not an apk")
     objects = [{"id": n, "type": "mobile-app", "file": f"{n}.apk"}
-               for n in ("hardened", "weak", "truncated", "notes", "plain")]
+               for n in ("hardened", "weak", "packed", "truncated", "notes", "plain")]
     targets = inventory.load(write_inventory(tmp / "inv.yaml", objects))
     cat = catalog_mod.load()
     outcome = scan_mod.run(cat, profile_mod.load("level3", cat), targets, tmp / "out")
@@ -85,6 +85,14 @@ def test_bad_packages_are_one_clear_error_and_the_scan_goes_on(scanned, oid, wor
     assert _verdicts(outcome.document, "weak")["L3-CES1-21"]["verdict"] == "fail"
 
 
+@pytest.mark.parametrize("oid", ["truncated", "packed"])
+def test_high_risk_cases_an_app_could_not_show_are_unassessed_not_cleared(scanned, oid):
+    outcome, _ = scanned
+    status = {h["rule"]: h["status"] for h in outcome.document["highrisk"] if h["object"] == oid}
+    assert status.get("HR-APP-cleartext-transport") == "unassessed", status
+    assert status.get("HR-APP-exploitable") == "unassessed", status
+
+
 def test_missing_apk_is_an_inventory_error(tmp_path):
     path = write_inventory(tmp_path / "inv.yaml", [{"id": "gone", "type": "mobile-app", "file": "gone.apk"}])
     with pytest.raises(LintErrors) as err:
@@ -98,3 +106,32 @@ def test_unknown_field_of_a_mobile_app_is_an_inventory_error(tmp_path, apks):
     with pytest.raises(LintErrors) as err:
         inventory.load(path)
     assert "unknown key 'url'" in str(err.value)
+
+
+def test_analysis_is_bounded_in_time_and_stops_when_the_scan_is_cancelled(apks):
+    import threading
+
+    from assess.model import Target
+    from assess.probes.facts import facts_for
+    from assess.probes.mobile import collector
+
+    facts = [facts_for("mobile-app")["apk_manifest"]]
+    slow = collector.collect(Target(id="a", type="mobile-app", connection={
+        "transport": "apk", "file": str(apks["weak"]), "timeout": 0.001}), facts)
+    assert "did not finish within 0.001 s" in slow.error and slow.facts["apk_manifest"].status == "error"
+    stop = threading.Event()
+    stop.set()
+    cancelled = collector.collect(Target(id="a", type="mobile-app", connection={
+        "transport": "apk", "file": str(apks["weak"])}), facts, cancel=stop)
+    assert cancelled.error == "interrupted"
+
+
+def test_memory_limit_is_one_clear_error(apks):
+    from assess.model import Target
+    from assess.probes.facts import facts_for
+    from assess.probes.mobile import collector
+
+    ev = collector.collect(Target(id="a", type="mobile-app", connection={
+        "transport": "apk", "file": str(apks["weak"]), "memory_mb": 40}), [facts_for("mobile-app")["apk_manifest"]])
+    assert ev.error and "\n" not in ev.error
+    assert "memory limit of 40 MB" in ev.error, ev.error

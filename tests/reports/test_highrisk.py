@@ -27,7 +27,9 @@ def test_shipped_rules_lint_clean_and_cover_the_cases(cat):
     assert {"A-18", "A-19", "A-21", "A-22", "A-24", "A-25", "A-26"} <= majors
     trial = {r.cases.get("trial") for r in rules.values()}
     assert {"6.4.1.1", "6.4.1.3", "6.4.3.2", "6.4.6.1", "6.5.1.2", "6.10.1.2"} <= trial
-    assert not rules["HR-CES-vuln-internet"].compensated_by  # Internet-facing high vuln: no mitigation
+    # Internet-facing high vuln: only a WAF or virtual patching the operator declares mitigates it (issue 17.15)
+    [waf] = rules["HR-CES-vuln-internet"].compensated_by
+    assert {leaf.value for leaf in waf.when.leaves()} == {"waf", "virtual-patching"}
 
 
 BAD = """\

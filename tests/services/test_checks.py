@@ -206,14 +206,20 @@ def test_missing_client_and_failed_query_are_unavailable():
 
 
 def test_pg_password_expiry_ignores_roles_without_a_password():
-    def roles(text: str) -> dict:
-        return db("pg_roles", "@@C psql roles\n" + text.replace("|", "\t") + "\n@@RC 0")
+    def passwords(text: str) -> dict:
+        return db("pg_passwords", "@@C psql passwords\n" + text.replace("|", "\t") + "\n@@RC 0")
     # Debian's postgres role logs in by peer only and has no password: nothing to expire
-    peer_only = roles("postgres|t|t|t|t|t||none\napp|f|t|f|f|f|2026-12-31 00:00:00+00|scram")
+    peer_only = passwords("postgres|t||none\napp|t|2026-12-31 00:00:00+00|scram")
     assert peer_only["no_expiry"] == []
-    assert judge("pg.password_expiry", pg_roles=peer_only) == "pass"
-    no_expiry = roles("postgres|t|t|t|t|t||none\napp|f|t|f|f|f|infinity|scram")
-    assert judge("pg.password_expiry", pg_roles=no_expiry) == "fail"
+    assert judge("pg.password_expiry", pg_passwords=peer_only) == "pass"
+    no_expiry = passwords("postgres|t||none\napp|t|infinity|scram\nold|f||md5")
+    assert judge("pg.password_expiry", pg_passwords=no_expiry) == "fail"
+    assert no_expiry["weak_storage"] == []  # a role that cannot log in does not count
+
+
+def test_pg_passwords_unreadable_is_unknown_with_the_privilege_named():
+    with pytest.raises(FactUnavailable, match="readable only by a superuser.*assess_password_kinds"):
+        db("pg_passwords", "@@C psql passwords\nERROR:  permission denied for table pg_authid\n@@RC 1")
 
 
 def test_tomcat_behind_an_https_proxy_on_loopback():
@@ -298,3 +304,59 @@ def test_transport_tls_checks_do_not_apply_to_servers_listening_on_loopback_only
     assert judge("redis.tls_only", redis_settings=redis("bind 127.0.0.1 -::1")) == "na"
     assert judge("redis.tls_only", redis_settings=redis("bind 0.0.0.0")) == "fail"
     assert judge("redis.tls_only", redis_settings=redis("# no bind: every interface")) == "fail"
+
+
+def test_mysql_audit_plugin_loaded_but_not_logging_fails_8_1_4_3_b_to_d():
+    """server_audit loaded with server_audit_logging=OFF records nothing: 8.1.4.3 b (record contents), c (their
+    protection) and d (the audit process) fail with a; logging ON passes b."""
+    off = variables("version|10.11.6-MariaDB\nserver_audit_logging|OFF\nserver_audit_events|\ngeneral_log|OFF")
+    on = variables("version|10.11.6-MariaDB\nserver_audit_logging|ON\nserver_audit_events|CONNECT\ngeneral_log|OFF")
+    general = variables("version|8.0.36\ngeneral_log|ON")
+    logs = db("mysql_log_files", "@@C mysql logs\nlog_error\t/var/log/mysql/error.log\n@@RC 0\n"
+              "640 mysql adm /var/log/mysql/error.log")
+    admins = accounts("root|localhost|unix_socket|external|N|false|-1|0|Y|Y|Y|Y||N")
+    assert judge("mysql.audit_records", mysql_variables=off) == "fail"
+    assert judge("mysql.audit_records", mysql_variables=on) == "pass"
+    assert judge("mysql.audit_records", mysql_variables=general) == "fail"  # no success/failure field
+    assert judge("mysql.log_permissions", mysql_variables=off, mysql_log_files=logs) == "fail"
+    assert judge("mysql.log_permissions", mysql_variables=on, mysql_log_files=logs) == "pass"
+    assert judge("mysql.audit_protected", mysql_variables=off, mysql_accounts=admins) == "fail"
+    assert judge("mysql.audit_protected", mysql_variables=on, mysql_accounts=admins) == "pass"
+    assert judge("mysql.super_accounts", mysql_accounts=admins) == "pass"  # 8.1.4.2 d does not need audit
+
+
+def test_redis_passwordless_default_user_is_no_sole_administrator():
+    """An enabled `default` user with nopass fails 8.1.4.2 b; all-powerful, it is not "the one superuser"."""
+    acl = db("redis_acl", "@@C redis-cli acl\nuser default on nopass ~* &* +@all\n@@RC 0")
+    settings = {"requirepass": {"set": False, "length": 0, "foobared": False}, "disabled_commands": []}
+    logs = {"audit_on": True}
+    assert acl["default_nopass"] and acl["anonymous_admin"] == ["default"] and acl["dangerous_count"] == 1
+    assert judge("redis.default_password", redis_acl=acl, redis_settings=settings) == "fail"
+    assert judge("redis.dangerous_commands", redis_acl=acl, redis_settings=settings) == "fail"
+    assert judge("redis.audit_protected", redis_acl=acl, redis_settings=settings, redis_log_files=logs) == "fail"
+    named = db("redis_acl", "@@C redis-cli acl\nuser default off nopass ~* +@all\nuser admin on #<sha256> ~* +@all\n"
+               "@@RC 0")
+    assert judge("redis.dangerous_commands", redis_acl=named, redis_settings=settings) == "pass"
+    assert judge("redis.audit_protected", redis_acl=named, redis_settings=settings, redis_log_files=logs) == "pass"
+    assert judge("redis.default_password", redis_acl=named, redis_settings=settings) == "pass"
+
+
+def test_pg_audit_off_fails_record_contents_and_protection():
+    """A good log_line_prefix does not make 8.1.4.3 b while nothing is audited (connections, DDL, pgaudit)."""
+    def settings(extra: str) -> dict:
+        return db("pg_settings", "@@C psql settings\nlog_line_prefix\t%m [%p] %u@%d \t\n" + extra + "@@RC 0")
+    off = settings("log_connections\toff\t\nlog_disconnections\toff\t\nlog_statement\tnone\t\n")
+    on = settings("log_connections\ton\t\nlog_disconnections\ton\t\nlog_statement\tddl\t\n")
+    roles = db("pg_roles", "@@C psql roles\npostgres\tt\tt\tt\tt\tt\t\n@@RC 0")
+    assert judge("pg.log_line_prefix", pg_settings=off) == "fail"
+    assert judge("pg.log_line_prefix", pg_settings=on) == "pass"
+    assert judge("pg.audit_protected", pg_settings=off, pg_roles=roles) == "fail"
+    assert judge("pg.audit_protected", pg_settings=on, pg_roles=roles) == "pass"
+
+
+def test_mariadb_cracklib_password_check_plugin_counts():
+    """The cracklib_password_check plugin shows itself by its one variable; the check once read a variable
+    no server has (found by the rule-path lint), so a loaded cracklib plugin was judged 不符合."""
+    loaded = variables("version|10.11.6-MariaDB\ncracklib_password_check_dictionary|/usr/share/dict/pw_dict")
+    assert judge("mysql.password_policy_mariadb", mysql_variables=loaded) == "pass"
+    assert judge("mysql.password_policy_mariadb", mysql_variables=variables("version|10.11.6-MariaDB")) == "fail"

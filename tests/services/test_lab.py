@@ -94,6 +94,7 @@ EXPECTED = {
         "mysql.default_root": ("fail", "pass"), "mysql.remote_root": ("fail", "pass"),
         "mysql.expired_accounts": ("pass", "pass"), "mysql.super_accounts": ("fail", "pass"),
         "mysql.test_database": ("fail", "pass"), "mysql.audit": ("fail", "pass"),
+        "mysql.audit_records": ("fail", "pass"), "mysql.audit_protected": ("fail", "pass"),
         "mysql.log_permissions": ("fail", "pass"), "mysql.tls_required": LOOPBACK_ONLY,
         "mysql.encryption_at_rest": ("fail", "pass"), "mysql.backup_job": ("manual", "manual"),
         "mysql.replication": ("manual", "manual"),
@@ -104,12 +105,13 @@ EXPECTED = {
         "pg.lockout": ("fail", "fail"), "pg.idle_timeout": ("fail", "pass"), "pg.remote_tls": LOOPBACK_ONLY,
         "pg.remote_superuser": ("fail", "pass"), "pg.superusers": ("fail", "pass"),
         "pg.public_schema": ("fail", "pass"), "pg.audit": ("fail", "pass"), "pg.log_line_prefix": ("fail", "pass"),
-        "pg.log_permissions": ("pass", "pass"), "pg.backup_job": ("manual", "manual"), "pg.replication": ("manual", "manual"),
+        "pg.log_permissions": ("fail", "pass"), "pg.audit_protected": ("fail", "pass"), "pg.backup_job": ("manual", "manual"), "pg.replication": ("manual", "manual"),
     },
     "redis": {
         "redis.auth_required": ("fail", "pass"), "redis.idle_timeout": ("fail", "pass"),
-        "redis.tls_only": LOOPBACK_ONLY, "redis.default_password": ("pass", "pass"),
-        "redis.default_user": ("fail", "pass"), "redis.dangerous_commands": ("pass", "pass"),
+        "redis.tls_only": LOOPBACK_ONLY, "redis.default_password": ("fail", "pass"),
+        "redis.default_user": ("fail", "pass"), "redis.dangerous_commands": ("fail", "pass"),
+        "redis.audit_protected": ("fail", "pass"), "redis.log_records": ("pass", "pass"),
         "redis.exposure": ("fail", "pass"), "redis.logging": ("fail", "pass"), "redis.log_permissions": ("fail", "pass"),
         "redis.persistence": ("manual", "pass"), "redis.replication": ("manual", "manual"),
     },
@@ -149,13 +151,15 @@ def test_item_verdicts_and_conventions(outcome: dict):
     assert verdict(doc, "mariadb-hardened", "L3-CES1-02") == "pass"
     assert verdict(doc, "postgresql-hardened", "L3-CES1-02") == "partial"  # stock PostgreSQL has no lockout
     assert verdict(doc, "redis-weak", "L3-CES1-01") == "fail"  # no password at all
-    assert verdict(doc, "redis-weak", "L3-CES1-06") == "partial"  # default user on, but not with foobared
+    assert verdict(doc, "redis-weak", "L3-CES1-06") == "fail"  # default user on, and without a password
     assert verdict(doc, "tomcat-weak", "L3-CES1-02") == "fail"
     assert verdict(doc, "tomcat-hardened", "L3-CES1-02") == "pass"
     row = next(r for r in doc["results"] if r["object"] == "mariadb-weak" and r["item"] == "L3-CES1-03")
     assert row["verdict"] == "pass" and row["source"] == "convention" and "默认符合" in row["reason"]
     for obj in ("redis-hardened", "tomcat-hardened"):
         assert verdict(doc, obj, "L3-CES1-13") == "pass"  # 开启审计默认符合
+    for obj in ("redis-weak", "tomcat-weak"):  # ... only while the log is on
+        assert verdict(doc, obj, "L3-CES1-13") == ("pass" if obj == "redis-weak" else "fail")
     assert verdict(doc, "nginx-hardened", "L3-CES1-01") == "na"
     assert verdict(doc, "postgresql-weak", "L3-CES1-17") == "na"
     weak_fixes = [f for r in doc["results"] if r["object"] == "mariadb-weak" for f in r["remediation"]]
@@ -191,3 +195,52 @@ def test_no_secret_reaches_evidence_or_results(outcome: dict):
         json.loads(text)
     redis = json.loads((run_dir / "evidence" / "redis-hardened.json").read_text())
     assert "#<sha256>" in redis["raw"]["redis_acl"]["output"]
+
+
+def test_redis_tls_set_in_an_included_file_with_config_renamed(outcome: dict):
+    """port 0 / tls-port in a file the main redis.conf includes after `port 6379`, CONFIG renamed away: the
+    included file and INFO server's tcp_port decide, so the TLS-only server conforms (no false A-24)."""
+    doc = outcome["doc"]
+    assert statuses(doc, "redis-tls-include")["redis.tls_only"] == "pass", reasons(doc, "redis-tls-include")
+    assert verdict(doc, "redis-tls-include", "L3-CES1-03") == "pass"
+    for item in ("L3-CES1-25", "L3-CES1-27"):  # partly automated: the rest is asked in the interview
+        assert verdict(doc, "redis-tls-include", item) == "manual"
+    assert not [h["rule"] for h in doc["highrisk"] if h["object"] == "redis-tls-include"]
+
+
+def test_redis_logging_to_dev_null_fails_every_audit_item(outcome: dict):
+    """`logfile ""` in a daemonized server sends the log to /dev/null: 8.1.4.3 a–d are 不符合, not 待核查 or
+    默认符合; the passwordless all-powerful default user fails 8.1.4.2 b and is no sole administrator (d)."""
+    doc = outcome["doc"]
+    for item in ("L3-CES1-12", "L3-CES1-13", "L3-CES1-14", "L3-CES1-15"):
+        assert verdict(doc, "redis-nolog", item) == "fail", (item, reasons(doc, "redis-nolog"))
+    assert verdict(doc, "redis-nolog", "L3-CES1-06") == "fail"
+    assert statuses(doc, "redis-nolog")["redis.dangerous_commands"] == "fail"
+    assert verdict(doc, "redis-hardened", "L3-CES1-15") != "fail"
+
+
+def test_pg_passwords_a_non_superuser_cannot_see_are_unknown_not_absent(outcome: dict):
+    """The documented non-superuser role cannot read pg_authid: password storage and expiry are 无法判定 with
+    the privilege named (the trust-only, password-less postgres role is not "no expiry"); with the README's
+    SECURITY DEFINER helper installed (postgresql-hardened) the same role decides them."""
+    doc = outcome["doc"]
+    got, why = statuses(doc, "postgresql-monitor"), reasons(doc, "postgresql-monitor")
+    for check in ("pg.password_storage", "pg.password_expiry"):
+        assert got[check] == "error" and "superuser" in why[check] and "assess_password_kinds" in why[check]
+    assert got["pg.superusers"] == "fail"  # pg_roles is readable by every role
+
+
+def test_mariadb_audit_plugin_loaded_with_logging_off_fails_the_audit_items(outcome: dict):
+    """mariadb-weak loads server_audit with server_audit_logging=OFF: 8.1.4.3 a–d are 不符合."""
+    doc = outcome["doc"]
+    for item in ("L3-CES1-12", "L3-CES1-13", "L3-CES1-14", "L3-CES1-15"):
+        assert verdict(doc, "mariadb-weak", item) == "fail", (item, reasons(doc, "mariadb-weak"))
+    assert verdict(doc, "mariadb-hardened", "L3-CES1-13") == "pass"
+
+
+def test_mariadb_with_the_readme_grants_reads_replication(outcome: dict):
+    """An account with exactly the README's grants can run every query (SHOW REPLICA STATUS needs
+    REPLICA MONITOR on MariaDB ≥ 10.5)."""
+    got = statuses(outcome["doc"], "mariadb-readme-grants")
+    assert got["mysql.replication"] == "manual", reasons(outcome["doc"], "mariadb-readme-grants")
+    assert "error" not in got.values(), reasons(outcome["doc"], "mariadb-readme-grants")

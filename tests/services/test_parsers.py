@@ -17,10 +17,19 @@ def test_mycnf_includes_merge_in_reading_order():
         ("/etc/mysql/conf.d/20-b.cnf", "[mariadb-10.11]\nbind_address=127.0.0.1\n[mysqldump]\nquick\n"),
     ]
     parsed = mysql.parse_option_files(files)
-    assert parsed["mysqld"]["bind_address"] == "127.0.0.1"  # the later file wins
+    # the included files are read at the !includedir line: [mysqld] bind-address after it wins
+    assert parsed["mysqld"]["bind_address"] == "0.0.0.0"
     assert parsed["mysqld"]["skip_grant_tables"] == "ON"
     assert parsed["mysqld"]["local_infile"] == "1"  # loose_ prefix dropped, comment cut
     assert "port" not in parsed["mysqld"] and "quick" not in parsed["mysqld"]
+
+
+def test_mycnf_option_after_an_include_overrides_it():
+    files = [("/etc/my.cnf", "[mysqld]\n!include /etc/my.cnf.d/off.cnf\nskip-grant-tables\n"),
+             ("/etc/my.cnf.d/off.cnf", "[mysqld]\nskip-grant-tables=OFF\n")]
+    assert mysql.parse_option_files(files)["mysqld"] == {"skip_grant_tables": "ON"}
+    files = [("/etc/my.cnf", "[mysqld]\nskip-grant-tables\n!include /etc/my.cnf.d/off.cnf\n"), files[1]]
+    assert mysql.parse_option_files(files)["mysqld"] == {}
 
 
 def test_mycnf_skip_option_switched_off_is_removed():
@@ -244,3 +253,10 @@ def test_setup_quotes_settings_and_exports_password_only_to_the_client():
     assert "A_USER='o'\"'\"'neil'" in block
     assert "MYSQL_PWD='pa'\"'\"'ss $x'; export MYSQL_PWD" in block
     assert setup("linux", None, {}) == ""
+
+
+def test_readme_documents_the_pg_password_helper_the_probe_trusts():
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8").split())
+    assert " ".join(postgresql.HELPER_SQL.split()) in readme
