@@ -1,6 +1,6 @@
 """The mobile-app collector: analyse one APK in a child process bounded in time and memory.
 
-The child (`python -m assess.probes.mobile.analyse APK`) is killed at `timeout` seconds and limited to
+The child (`python -m assess.probes.mobile.analyse APK MEMORY_MB`) is killed at `timeout` seconds and limits itself to
 `memory_mb` of address space, so a huge or hostile package cannot stall or exhaust the scan. A file that is
 not a readable APK, a child that dies or overruns: every fact of that object is an error with one clear
 reason (its items 无法判定) and the other objects go on.
