@@ -8,7 +8,7 @@ from typing import Any
 OBJECT_TYPES = (
     "linux", "database", "middleware", "webapp",
     "network-device", "security-device", "site", "organization",
-    "cloud-account",
+    "cloud-account", "mobile-app",
 )
 #: Engines (sub-types) an object type may name, used as `type:engine` keys in conventions.
 ENGINES = {

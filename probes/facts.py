@@ -185,4 +185,5 @@ def _load_definitions() -> None:
     import assess.probes.http  # noqa: F401  (declares the webapp facts)
     import assess.probes.linux  # noqa: F401  (registers the Linux facts)
     import assess.probes.middleware  # noqa: F401  (registers the middleware facts)
+    import assess.probes.mobile  # noqa: F401  (declares the mobile-app facts)
     import assess.probes.network  # noqa: F401  (declares the network/security device facts)

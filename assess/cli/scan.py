@@ -76,7 +76,7 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
     inputs = load_inputs(cat, prof, targets, answers_path, waivers_path)
     show = not quiet and sys.stderr.isatty() or os.environ.get("ASSESS_PROGRESS") == "1"
     finished = {p.stem for p in (resume_dir / "evidence").glob("*.json")} if resume_dir else set()
-    total = sum(1 for t in targets if t.connection.get("transport") in ("local", "ssh", "http")
+    total = sum(1 for t in targets if t.connection.get("transport") in ("local", "ssh", "http", "apk")
                 and t.id not in finished)
     bar = ProgressBar(total)
 

@@ -39,6 +39,7 @@ from assess.model import Target
 from assess.probes import service
 from assess.probes.cloud import target as cloud_target
 from assess.probes.http import target as http_target
+from assess.probes.mobile import target as mobile_target
 from assess.probes.network import target as device_target
 from assess.probes.transport import credentials
 from assess.run.document import safe_name
@@ -88,7 +89,8 @@ TYPE_FIELDS: dict[str, dict[str, Field]] = {"linux": LINUX_FIELDS, "webapp": htt
                                             "middleware": service.MIDDLEWARE_FIELDS,
                                             "network-device": device_target.FIELDS,
                                             "security-device": device_target.FIELDS,
-                                            "cloud-account": cloud_target.FIELDS}
+                                            "cloud-account": cloud_target.FIELDS,
+                                            "mobile-app": mobile_target.FIELDS}
 
 _SECRET_KEYS = {"password": "password_env", "become_password": "become_password_env",
                 "sudo_password": "become_password_env", "passphrase": "key_passphrase_env",
@@ -314,6 +316,7 @@ CONNECTIONS: dict[str, Callable[[Node, Context], dict[str, Any]]] = {
     "network-device": lambda node, ctx: device_target.connection(node, ctx.problems, ctx.file, ctx.path),
     "security-device": lambda node, ctx: device_target.connection(node, ctx.problems, ctx.file, ctx.path),
     "cloud-account": lambda node, ctx: cloud_target.connection(node, ctx.problems, ctx.file, ctx.path),
+    "mobile-app": lambda node, ctx: mobile_target.connection(node, ctx.path, ctx.problems, ctx.file),
 }
 
 

@@ -130,6 +130,11 @@ def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[
 
         cloud_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
         return lambda: collect_cloud(target, cloud_facts)
+    if target.connection.get("transport") == "apk":
+        from assess.probes.mobile.collector import collect as collect_apk
+
+        apk_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
+        return lambda: collect_apk(target, apk_facts, cancel=cancel)
     transport = transport_for(target, ssh, cancel)
     if transport is None:
         return None
