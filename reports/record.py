@@ -37,6 +37,14 @@ def _check_sentence(check: dict[str, Any], ctx: Context) -> str:
     return f"{title}: {seen}, {tail}" if seen and status in ("pass", "fail") else f"{title}: {tail}"
 
 
+def record_of(row: dict[str, Any], ctx: Context) -> str:
+    """The 结果记录 of a result row, computed once per render (several formats need it)."""
+    key = id(row)
+    if key not in ctx.records:
+        ctx.records[key] = record_text(row, ctx)
+    return ctx.records[key]
+
+
 def record_text(row: dict[str, Any], ctx: Context) -> str:
     """The 结果记录 of one (item, object) result."""
     zh = ctx.lang == "zh"

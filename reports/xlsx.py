@@ -18,7 +18,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from assess.reports import labels
 from assess.reports.context import Context, local_time
-from assess.reports.record import evidence_ids
+from assess.reports.record import evidence_ids, record_of
 
 _BAD = re.compile(r"[\[\]:*?/\\]")
 _WRAP = Alignment(wrap_text=True, vertical="top")
@@ -110,7 +110,7 @@ def _object_sheet(wb: Workbook, ctx: Context, obj: dict[str, Any], name: str, ro
         _append(ws, [
             ext, ctx.item_text(r["item"], "control_point"),
             _cell(ws, f"{meta['clause']} {ctx.item_text(r['item'], 'requirement')}", "a-wrap"),
-            _cell(ws, ctx.record(r), "a-wrap"),
+            _cell(ws, record_of(r, ctx), "a-wrap"),
             _cell(ws, ctx.verdict_label[r["verdict"]], f"a-{r['verdict']}"),
             _cell(ws, float(meta["weight"]), "a-weight"),
             _cell(ws, shown, "a-wrap"), r["item"],

@@ -74,7 +74,7 @@ class Catalog:
     def checks_decide(self, item_id: str, object_type: str) -> bool:
         """Whether the checks alone can decide the item on this object type: the item is `automated` and no
         check decides only part of it, proves only presence, or rests on a fact gathered on request."""
-        from assess.probes.facts import facts_for
+        from assess.probes.registry import facts_for
 
         checks = self.by_item.get((item_id, object_type), [])
         if not checks or self.items[item_id].automation != "automated":
@@ -211,7 +211,7 @@ _SHAPES_CACHE: dict[str, Any] = {}
 def _shapes(problems: Problems, strict: bool) -> dict[str, dict[str, factshapes.Shape]]:
     """The declared value shape of every fact: shipped with the probes, so read from the shipped controls
     whatever tree is loaded. `lint` also requires every fact to declare one and no shape without a fact."""
-    from assess.probes.facts import all_facts
+    from assess.probes.registry import all_facts
 
     directory = default_root() / "facts"
     files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
@@ -355,7 +355,7 @@ def _load_parameters(path: Path, data: Any, parameters: dict[str, Parameter], pr
 def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: set[str],
                       parameters: dict[str, Parameter], shapes: dict[str, dict[str, factshapes.Shape]],
                       checks: dict[str, Check], problems: Problems) -> None:
-    from assess.probes.facts import facts_for
+    from assess.probes.registry import facts_for
 
     if data is None:
         return

@@ -23,7 +23,7 @@ from assess.errors import InputError
 from assess.inputs import answers, waivers
 from assess.judge import evaluate, judgement
 from assess.model import VERDICT_ZH, Check, FactResult, ItemResult, Target
-from assess.probes import service
+from assess.probes import registry
 from assess.probes.transport import Transport
 from assess.run import document as results
 from assess.run import plan
@@ -126,7 +126,7 @@ def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[
     facts = plan.facts_needed(catalog, profile, target)
     if only is not None:
         facts = [f for f in facts if f.name in only]
-    setup = service.setup(target.type, target.engine, target.connection.get("service") or {})
+    setup = registry.setup(target.type, target.engine, target.connection.get("service") or {})
     return lambda: collect(target.id, transport, facts, setup=setup)
 
 
