@@ -399,6 +399,11 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
                                     f"check {node['id']}: no {otype} fact produces {leaf.label}: {why}", f)
                 if leaf.param and leaf.param not in parameters:
                     problems.at(node, "rule", f"check {node['id']} names unknown parameter '{leaf.param}'", f)
+        for key in ("text", "text_en", "command"):
+            for name in _PLACEHOLDER.findall(str(remediation.get(key, ""))):
+                if name not in parameters:
+                    problems.at(node, "remediation", f"check {node['id']}: remediation {key} names unknown "
+                                                     f"parameter '{name}'", f)
         if node["id"] in checks:
             first = checks[node["id"]]
             problems.at(node, "id", f"duplicate check id {node['id']} (first at {first.file}:{first.line})", f)
@@ -415,6 +420,20 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
                                     remediation.get("disruption", "none"), remediation.get("text_en", "").strip()),
             file=f, line=node.line,
         )
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def fill(text: str, parameters: dict[str, Any]) -> str:
+    """A remediation text with each `{{parameter}}` replaced by the profile's value (a list joined by ', '),
+    so the fix says the threshold the check applied (ComplianceAsCode templates its remediations the same way)."""
+
+    def value(m: re.Match[str]) -> str:
+        v = parameters[m.group(1)]
+        return ", ".join(str(x) for x in v) if isinstance(v, list) else str(v)
+
+    return _PLACEHOLDER.sub(value, text)
 
 
 def _leaves(rule: Any) -> list[Leaf]:
