@@ -121,13 +121,14 @@ def exit_status(outcome: scan_mod.ScanOutcome, fail_on: str | None) -> int:
 def load_inputs(cat: catalog_mod.Catalog, prof: profile_mod.Profile, targets: list[Target],
                 answers_path: Path | None, waivers_path: Path | None) -> scan_mod.Inputs:
     """Interview answers and waivers for these objects, validated against them (file:line errors, exit 2)."""
-    inputs = scan_mod.Inputs(today=date.today())
+    today = date.today()
+    inputs = scan_mod.Inputs(today=today)
     if answers_path or waivers_path:
         pairs = questionnaire.scope(cat, prof, targets)
         if answers_path:
-            inputs.answers = answers.load(answers_path, cat, pairs, inputs.today)
+            inputs.answers = answers.load(answers_path, cat, pairs, today)
         if waivers_path:
-            inputs.waivers = waivers.load(waivers_path, cat, pairs, inputs.today)
+            inputs.waivers = waivers.load(waivers_path, cat, pairs, today)
     return inputs
 
 

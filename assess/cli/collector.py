@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from assess import reports
+import assess.reports as reports
 from assess.catalog import load as catalog_mod
 from assess.catalog import profile as profile_mod
 from assess.cli.show import show_outcome

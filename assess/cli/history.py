@@ -266,9 +266,9 @@ def schedule_list(fmt: str, config_dir: Path | None) -> None:
         return
     click.echo(f"{'NAME':<16} {'BACKEND':<8} {'CRON':<16} {'NEXT RUN':<17} {'OK':<3} {'LAST RUN':<22} INVENTORY")
     for r in rows:
-        last = r["last_run"]["run_id"] if r["last_run"] else "—"
+        last_id = r["last_run"]["run_id"] if r["last_run"] else "—"
         click.echo(f"{r['name']:<16} {r['backend']:<8} {r['cron']:<16} {(r['next_run'] or '—').replace('T', ' '):<17} "
-                   f"{'yes' if r['installed'] else 'NO':<3} {last:<22} {r['inventory'] or 'this machine'}")
+                   f"{'yes' if r['installed'] else 'NO':<3} {last_id:<22} {r['inventory'] or 'this machine'}")
         if r["backend"] == "systemd":
             click.echo(f"{'':<16} OnCalendar={' | '.join(r['on_calendar'])}")
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from assess import reports, workflows
+import assess.reports as reports
+from assess import workflows
 from assess.cli.options import scan_history_options
 from assess.cli.progress import ProgressBar
 from assess.cli.show import say, show_interrupted, show_outcome

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from assess import reports
+import assess.reports as reports
 from assess.judge import summary
 from assess.run import scan as scan_mod
 

@@ -69,7 +69,8 @@ def reparse(stored: dict[str, Any], facts: list[Fact]) -> ObjectEvidence:
     before = stored.get("facts") or {}
     for f in facts:
         section = raw.get(f.name)
-        earlier = before.get(f.name) if isinstance(before.get(f.name), dict) else {}
+        found = before.get(f.name)
+        earlier: dict[str, Any] = found if isinstance(found, dict) else {}
         if isinstance(section, dict) and isinstance(section.get("output"), str):
             ev.raw[f.name] = section
             ev.facts[f.name] = _parse(f, section)
@@ -78,7 +79,7 @@ def reparse(stored: dict[str, Any], facts: list[Fact]) -> ObjectEvidence:
             if isinstance(section, dict):
                 ev.raw[f.name] = section
         else:
-            reason = earlier.get("reason") if earlier.get("status") == "error" and earlier.get("reason") \
+            reason = str(earlier["reason"]) if earlier.get("status") == "error" and earlier.get("reason") \
                 else NOT_COLLECTED
             ev.facts[f.name] = FactResult(f.name, "error", reason=reason)
     return ev
@@ -158,13 +159,16 @@ def inputs_from(doc: dict[str, Any], run_dir: Path, today: date | None = None) -
     given: dict[tuple[str, str], answers.Answer] = {}
     for r in rows:
         a = r.get("answer")
-        if not isinstance(a, dict) or _day(a.get("answered_at")) is None or _day(a.get("valid_until")) is None:
+        if not isinstance(a, dict):
+            continue
+        answered_at, valid_until = _day(a.get("answered_at")), _day(a.get("valid_until"))
+        if answered_at is None or valid_until is None:
             continue
         atts = tuple(answers.Attachment(run_dir / x["path"], x["name"], x["sha256"], int(x.get("size") or 0))
                      for x in a.get("attachments") or [])
         given[(r["item"], r["object"])] = answers.Answer(
             r["item"], r["object"], a["verdict"], a.get("explanation", ""), a.get("respondent", ""),
-            _day(a["answered_at"]), _day(a["valid_until"]), atts, a.get("from", "results.json"))
+            answered_at, valid_until, atts, a.get("from", "results.json"))
     q = doc.get("questionnaire") or {}
     answer_set = answers.AnswerSet(q.get("file", "results.json"), q.get("sha256", ""), given,
                                    q.get("entries", len(given))) if given or q.get("file") else None
