@@ -10,12 +10,11 @@ but the evidence never captured become `error` facts ("not collected"), which ma
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from assess import evidence
 from assess.catalog.load import Catalog
 from assess.catalog.profile import Profile
 from assess.errors import InputError
@@ -93,8 +92,7 @@ def _gathered(f: Fact, stored: dict[str, Any], section: Any) -> FactResult:
     """
     eid = str(stored.get("evidence") or "")
     if isinstance(section, dict) and isinstance(section.get("transcripts"), list):
-        actual = hashlib.sha256(json.dumps(section["transcripts"], sort_keys=True, ensure_ascii=False)
-                                .encode()).hexdigest()
+        actual = evidence.of_records(section["transcripts"])
         if actual != section.get("id") or (eid and eid != actual):
             return FactResult(f.name, "error", reason="recorded transcripts do not match their evidence id (edited "
                               "after collection?)", evidence_id=eid)
@@ -108,7 +106,7 @@ def _gathered(f: Fact, stored: dict[str, Any], section: Any) -> FactResult:
 def _parse(f: Fact, stored: dict[str, Any]) -> FactResult:
     text = stored["output"]
     eid = str(stored.get("id") or "")
-    actual = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    actual = evidence.of_output(text)
     if eid and actual != eid and not text.endswith("\n[truncated]"):
         return FactResult(f.name, "error", reason="raw output does not match its evidence id (edited after "
                           "collection?)", evidence_id=eid)
