@@ -460,8 +460,7 @@ class SSHTransport:
         Both streams are capped like the collector's output: stdout before the ready line may not exceed
         MAX_OUTPUT, stderr keeps its last MAX_STDERR bytes (prompts are counted as they arrive).
         """
-        prompt = f"@@ASSESS-PROMPT-{self._token}@@".encode()
-        ready = f"@@ASSESS-READY-{self._token}\n".encode()
+        prompt, ready = _PROMPT.encode(), f"{_READY}\n".encode()
         out, err = bytearray(), bytearray()
         prompts = 0
         answered = False
