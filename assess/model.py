@@ -174,8 +174,8 @@ class ItemResult:
     waived: dict[str, Any] | None = None  # an active waiver; the verdict stays as judged (assess.inputs.waivers)
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"item": self.item, "object": self.object, "verdict": self.verdict,
-               "reason": self.reason, "source": self.source,
+        out: dict[str, Any] = {"item": self.item, "object": self.object, "verdict": self.verdict,
+                               "reason": self.reason, "source": self.source,
                "checks": [c.as_dict() for c in self.checks]}
         if self.answer is not None:
             out["answer"] = self.answer

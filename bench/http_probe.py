@@ -28,10 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 from assess.catalog.schema import Problems  # noqa: E402
 from assess.model import Target  # noqa: E402
-from assess.probes.facts import facts_for  # noqa: E402
 from assess.probes.http import collector  # noqa: E402
 from assess.probes.http.definitions import FACTS  # noqa: E402
 from assess.probes.http.target import connection  # noqa: E402
+from assess.probes.registry import facts_for  # noqa: E402
 from tests.lab import nginx  # noqa: E402
 
 

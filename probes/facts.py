@@ -166,24 +166,3 @@ def declare(name: str, description: str, *, object_type: str, optional: bool = F
 
 def _not_shell(section: Section) -> Any:
     raise FactUnavailable("this fact is gathered by its own collector, not by the shell script")
-
-
-def facts_for(object_type: str) -> dict[str, Fact]:
-    """All registered facts of an object type (importing the definitions on first use)."""
-    _load_definitions()
-    return REGISTRY.get(object_type, {})
-
-
-def all_facts() -> dict[str, dict[str, Fact]]:
-    _load_definitions()
-    return REGISTRY
-
-
-def _load_definitions() -> None:
-    import assess.probes.cloud  # noqa: F401  (declares the cloud-account facts)
-    import assess.probes.database  # noqa: F401  (registers the database facts)
-    import assess.probes.http  # noqa: F401  (declares the webapp facts)
-    import assess.probes.linux  # noqa: F401  (registers the Linux facts)
-    import assess.probes.middleware  # noqa: F401  (registers the middleware facts)
-    import assess.probes.mobile  # noqa: F401  (declares the mobile-app facts)
-    import assess.probes.network  # noqa: F401  (declares the network/security device facts)

@@ -18,11 +18,11 @@ with no recording counts as not installed).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assess import evidence
 from assess.probes import redact
 from assess.probes.facts import Fact, Section
 
@@ -153,4 +153,4 @@ def split(output: str, token: str, expected: Iterable[str]) -> Collected:
 
 def evidence_id(section: Section) -> str:
     """The sha256 of a section's normalised raw output: the id results use to cite evidence."""
-    return hashlib.sha256(section.text.encode("utf-8", "surrogateescape")).hexdigest()
+    return evidence.of_output(section.text)

@@ -96,29 +96,9 @@ def quote(value: Any) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def setup(object_type: str, engine: str | None, settings: Mapping[str, Any],
-          environ: Mapping[str, str] | None = None) -> str:
-    """The setup block for one object: its settings as variables, its password exported, the engine's helpers.
-
-    Empty for objects that are not databases or middleware."""
-    if object_type not in ("database", "middleware") or not engine:
-        return ""
-    from assess.probes.facts import facts_for
-
-    facts_for(object_type)  # the engine modules register their setup blocks on import
-    environ = os.environ if environ is None else environ
-    lines = [f"A_ENGINE={quote(engine)}"]
-    lines += [f"{var}={quote(settings.get(key))}" for key, var in VARIABLES.items()]
-    name = settings.get("password_env")
-    secret = PASSWORD_VARIABLES.get(engine)
-    if name and secret and name in environ:
-        lines.append(f"{secret}={quote(environ[name])}; export {secret}")
-    if settings.get("passfile") and engine == "postgresql":
-        lines.append('PGPASSFILE="$A_PASSFILE"; export PGPASSFILE')
-    builder = _SETUPS.get(engine)
-    if builder is not None:
-        lines.append(builder(settings).strip("\n"))
-    return "\n".join(lines) + "\n"
+def setup_builder(engine: str) -> Builder | None:
+    """The registered setup block builder of an engine (`assess.probes.registry.setup` writes the block)."""
+    return _SETUPS.get(engine)
 
 
 # -- inventory ------------------------------------------------------------------------------------------------

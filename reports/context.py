@@ -151,16 +151,7 @@ class Context:
     lang: str = "zh"
     evidence: dict[tuple[str, str], Evidence] = field(default_factory=dict)
     evidence_files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _records: dict[int, str] = field(default_factory=dict, repr=False)
-
-    def record(self, row: dict[str, Any]) -> str:
-        """结果记录 of a result row, computed once per render (several formats need it)."""
-        key = id(row)
-        if key not in self._records:
-            from assess.reports.record import record_text
-
-            self._records[key] = record_text(row, self)
-        return self._records[key]
+    records: dict[int, str] = field(default_factory=dict, repr=False)  # assess.reports.record.record_of
 
     @property
     def t(self) -> dict[str, str]:

@@ -24,6 +24,7 @@ from docx.shared import Cm, Pt
 
 from assess.reports import labels
 from assess.reports.context import Context, local_time
+from assess.reports.record import record_of
 
 BODY_FONT, HEADING_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
 _VERDICTS = ("pass", "partial", "fail", "na", "manual", "error")
@@ -356,7 +357,7 @@ class _Report:
             self.heading(f"A.{n} {o.get('name') or o['id']}（{o['id']}）" if self.zh else
                          f"A.{n} {o.get('name') or o['id']} ({o['id']})", 2)
             _table(self.doc, [t["item_id"], t["control_point"], t["record"], t["verdict"]],
-                   [[r["item"], ctx.item_text(r["item"], "control_point"), ctx.record(r),
+                   [[r["item"], ctx.item_text(r["item"], "control_point"), record_of(r, ctx),
                      ctx.verdict_label[r["verdict"]]] for r in rows],
                    [2.2, 2.4, 10.4, 2.0], [_FILLS[r["verdict"]] for r in rows])
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from assess.reports.context import Context
+from assess.reports.record import record_of
 
 
 def _suite(parent: ET.Element, name: str, cases: list[ET.Element]) -> None:
@@ -32,7 +33,7 @@ def _case(ctx: Context, row: dict[str, Any]) -> ET.Element:
     message = f"{ctx.verdict_label[verdict]}: {row.get('reason', '')}"
     if verdict in ("fail", "partial"):
         el = ET.SubElement(case, "failure", message=message, type=verdict)
-        el.text = ctx.record(row) + "\n" + "\n".join(
+        el.text = record_of(row, ctx) + "\n" + "\n".join(
             f"fix: {f.get('text', '')}" + (f"\n  $ {f['command']}" if f.get("command") else "")
             for f in row.get("remediation") or [])
     elif verdict == "error":

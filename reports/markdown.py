@@ -6,6 +6,7 @@ from typing import Any
 
 from assess.reports import charts, labels
 from assess.reports.context import Context, local_time
+from assess.reports.record import record_of
 
 
 def _cell(text: Any) -> str:
@@ -103,6 +104,6 @@ def render_markdown(ctx: Context) -> bytes:
         out += [f"### {o['id']}", ""]
         out += _table([t["item"], t["control_point"], t["verdict"], t["record"]],
                       [[f"{r['item']} {r['clause']}", ctx.item_text(r["item"], "control_point"), V[r["verdict"]],
-                        ctx.record(r)] for r in gaps])
+                        record_of(r, ctx)] for r in gaps])
     out += ["---", "", concl["label"], ""]
     return "\n".join(out).encode("utf-8")

@@ -17,6 +17,7 @@ from typing import Any
 from assess import __version__
 from assess.model import METHODS
 from assess.reports.context import Context
+from assess.reports.record import record_of
 
 OSCAL_VERSION = "1.1.2"
 NS = "urn:x-assess:dengbao"
@@ -69,7 +70,7 @@ def render_oscal(ctx: Context) -> bytes:
                     ] if r["object"] in ctx.evidence_files and r.get("checks") else []
         observation = {
             "uuid": obs_uuid, "title": f"{r['item']} {r['clause']} @ {r['object']}",
-            "description": ctx.record(r) or r.get("reason") or r["verdict"],
+            "description": record_of(r, ctx) or r.get("reason") or r["verdict"],
             "props": [_prop("dengbao-verdict", r["verdict"]), _prop("dengbao-conformity", r.get("verdict_zh") or
                                                                     r["verdict"]),
                       _prop("clause", meta["clause"]), _prop("source", r.get("source", ""))],

@@ -101,6 +101,14 @@ def _check_sentence(check: dict[str, Any], row: dict[str, Any], ctx: Context) ->
             "manual": f"{title}: not run, to be checked ({reason})"}.get(status, f"{title}: {status}")
 
 
+def record_of(row: dict[str, Any], ctx: Context) -> str:
+    """The 结果记录 of a result row, computed once per render (several formats need it)."""
+    key = id(row)
+    if key not in ctx.records:
+        ctx.records[key] = record_text(row, ctx)
+    return ctx.records[key]
+
+
 def record_text(row: dict[str, Any], ctx: Context) -> str:
     """The 结果记录 of one (item, object) result."""
     zh = ctx.lang == "zh"
@@ -136,9 +144,9 @@ def with_evidence(row: dict[str, Any], ctx: Context) -> str:
     """The 结果记录 closed by its evidence ids (12-character sha256 prefixes), as the 测评记录 shows it."""
     ids = evidence_ids(row)
     if not ids:
-        return ctx.record(row)
+        return record_of(row, ctx)
     shown = "、".join(i[:12] for i in ids) if ctx.lang == "zh" else ", ".join(i[:12] for i in ids)
-    return ctx.record(row) + (f"（证据编号：{shown}）" if ctx.lang == "zh" else f" (evidence: {shown})")
+    return record_of(row, ctx) + (f"（证据编号：{shown}）" if ctx.lang == "zh" else f" (evidence: {shown})")
 
 
 def evidence_ids(row: dict[str, Any]) -> list[str]:

@@ -160,7 +160,7 @@ def _capped_tarinfo(limits: Limits) -> type[tarfile.TarInfo]:
     """A TarInfo class that refuses oversized extended headers and sparse files before tarfile reads them."""
 
     class Capped(tarfile.TarInfo):
-        def _proc_member(self, tf):  # type: ignore[no-untyped-def]
+        def _proc_member(self, tf):  # type: ignore[no-untyped-def,unused-ignore]
             if self.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
                              tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE):
                 if self.size > limits.max_extended:
@@ -173,7 +173,7 @@ def _capped_tarinfo(limits: Limits) -> type[tarfile.TarInfo]:
                 tf._assess_extended = total
             elif self.type == tarfile.GNUTYPE_SPARSE:
                 self._sparse(tf)
-            return super()._proc_member(tf)
+            return super()._proc_member(tf)  # type: ignore[misc]  # private: typeshed does not declare it
 
         def _sparse(self, *_: object) -> None:
             raise UnsafeArchive(f"entry {self.name!r} is a sparse file; only regular files are accepted")

@@ -152,14 +152,14 @@ def _import(path: Path, out_dir: Path, controls: Path | None, profile: str | Non
 
 def report_formats(text: str) -> list[str]:
     """`all` or a comma-separated list, checked before anything is imported."""
-    from assess import reports
+    import assess.reports as reports
 
     return list(reports.FORMATS) if text == "all" else reports.parse_formats(text)
 
 
 def render_reports(done: Imported, formats: list[str], lang: str) -> list[Path]:
     """The report files of the re-evaluation, written into the output directory."""
-    from assess import reports
+    import assess.reports as reports
 
     done.reports = reports.render(done.document, done.out_dir, formats, lang)
     return done.reports

@@ -86,7 +86,7 @@ class Catalog:
     def checks_decide(self, item_id: str, object_type: str) -> bool:
         """Whether the checks alone can decide the item on this object type: the item is `automated` and no
         check decides only part of it, proves only presence, or rests on a fact gathered on request."""
-        from assess.probes.facts import facts_for
+        from assess.probes.registry import facts_for
 
         checks = self.by_item.get((item_id, object_type), [])
         if not checks or self.items[item_id].automation != "automated":
@@ -234,7 +234,7 @@ _SHAPES_CACHE: dict[str, Any] = {}
 def _shapes(problems: Problems, strict: bool) -> dict[str, dict[str, factshapes.Shape]]:
     """The declared value shape of every fact: shipped with the probes, so read from the shipped controls
     whatever tree is loaded. `lint` also requires every fact to declare one and no shape without a fact."""
-    from assess.probes.facts import all_facts
+    from assess.probes.registry import all_facts
 
     directory = default_root() / "facts"
     files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
@@ -405,7 +405,7 @@ def _load_parameters(path: Path, data: Any, parameters: dict[str, Parameter], pr
 def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: set[str],
                       parameters: dict[str, Parameter], shapes: dict[str, dict[str, factshapes.Shape]],
                       checks: dict[str, Check], problems: Problems) -> None:
-    from assess.probes.facts import facts_for
+    from assess.probes.registry import facts_for
 
     if data is None:
         return
@@ -453,6 +453,11 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
                                     f"check {node['id']}: no {otype} fact produces {leaf.label}: {why}", f)
                 if leaf.param and leaf.param not in parameters:
                     problems.at(node, "rule", f"check {node['id']} names unknown parameter '{leaf.param}'", f)
+        for key in ("text", "text_en", "command"):
+            for name in _PLACEHOLDER.findall(str(remediation.get(key, ""))):
+                if name not in parameters:
+                    problems.at(node, "remediation", f"check {node['id']}: remediation {key} names unknown "
+                                                     f"parameter '{name}'", f)
         if node["id"] in checks:
             first = checks[node["id"]]
             problems.at(node, "id", f"duplicate check id {node['id']} (first at {first.file}:{first.line})", f)
@@ -469,6 +474,20 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
                                     remediation.get("disruption", "none"), remediation.get("text_en", "").strip()),
             file=f, line=node.line,
         )
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def fill(text: str, parameters: dict[str, Any]) -> str:
+    """A remediation text with each `{{parameter}}` replaced by the profile's value (a list joined by ', '),
+    so the fix says the threshold the check applied (ComplianceAsCode templates its remediations the same way)."""
+
+    def value(m: re.Match[str]) -> str:
+        v = parameters[m.group(1)]
+        return ", ".join(str(x) for x in v) if isinstance(v, list) else str(v)
+
+    return _PLACEHOLDER.sub(value, text)
 
 
 def _leaves(rule: Any) -> list[Leaf]:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from assess import reports
+import assess.reports as reports
 from assess.catalog import load as catalog_mod
 from assess.catalog import profile as profile_mod
-from assess.cli.scan import load_inputs, show_outcome
+from assess.cli.show import show_outcome
 from assess.errors import InputError
 from assess.judge import judgement
 from assess.run import fleet
+from assess.workflows import load_inputs
 
 _profile = click.option("--profile", "profile_name", default="level3", show_default=True,
                         help="Shipped profile name or path to a profile YAML.")

@@ -1,34 +1,29 @@
-"""`assess history`, `assess diff` and `assess schedule`, plus the history options of `assess scan`."""
+"""`assess history`, `assess diff` and `assess schedule`."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import sys
-from collections.abc import Callable
-from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import click
 
-from assess.catalog.load import Catalog
-from assess.catalog.profile import Profile
+from assess import workflows
+from assess.cli.options import history_option
+from assess.cli.show import say, show_interrupted, show_outcome
 from assess.errors import InputError
 from assess.history import diff, lock, notify, record
 from assess.history import schedule as sched
 from assess.history import store as history
-from assess.model import Target
 from assess.run import document as results
-from assess.run import rescan
 from assess.run import scan as scan_mod
 
 DISPLAY_TZ = "Asia/Shanghai"
-_history_option = click.option(
-    "--history", "history_path", type=click.Path(path_type=Path, dir_okay=False),
-    help="History database (default: $ASSESS_HOME/history.db or ~/.local/share/assess/history.db).")
+_history_option = history_option
 
 
 def _local(ts: str | None) -> str:
@@ -42,72 +37,6 @@ def _local(ts: str | None) -> str:
     except (ValueError, KeyError, ImportError):
         return ts
     return when.strftime("%Y-%m-%d %H:%M")
-
-
-# ---- assess scan: history options -------------------------------------------------------------------------
-
-def scan_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The history options of `assess scan` (its parameters history_path, no_history, wait, rescan_failed,
-    trigger)."""
-    f = click.option("--trigger", default="manual", hidden=True)(f)
-    f = click.option("--rescan-failed", "rescan_failed", is_flag=False, flag_value="latest", default=None,
-                     metavar="[RUN]",
-                     help="复测: collect again only what was not 符合 in RUN (a run id or directory; default: "
-                          "the latest run of this inventory), carry the rest forward.")(f)
-    f = click.option("--wait", type=click.FloatRange(0), default=0, show_default=True, metavar="SECONDS",
-                     help="When another scan writes into the same output directory, wait this long for it (else "
-                          "exit 75). Scans into different directories run at once.")(f)
-    f = click.option("--no-history", is_flag=True, help="Do not record this run in the history database.")(f)
-    return _history_option(f)
-
-
-def recorder(history_path: Path | None, no_history: bool, wait: float, inventory_path: Path | None,
-             trigger: str, rescan: str | None) -> record.Recorder | nullcontext[None]:
-    """What `assess scan` runs inside: a Recorder, or nothing with --no-history."""
-    if no_history:
-        if rescan == "latest":
-            raise InputError("--rescan-failed without a RUN needs the history; give the run directory")
-        return nullcontext()
-    return record.Recorder(history.resolve(history_path), history.inventory_key(inventory_path), wait, trigger)
-
-
-def hooks(rec: record.Recorder | None, rescan_failed: str | None, catalog: Catalog, profile: Profile,
-          targets: list[Target]) -> scan_mod.Hooks:
-    """The scan's hooks: the 复测 plan with --rescan-failed, and the history section of the document."""
-    out = scan_mod.Hooks(document=rec.document if rec else None)
-    if rescan_failed is None:
-        return out
-    if rec is not None:
-        previous_dir = rec.run_dir(rescan_failed)
-    elif Path(rescan_failed).exists():
-        previous_dir = Path(rescan_failed)
-        previous_dir = previous_dir.parent if previous_dir.is_file() else previous_dir
-    else:
-        raise InputError(f"--rescan-failed {rescan_failed}: with --no-history, give the run directory")
-    plan = rescan.make_plan(catalog, profile, targets, previous_dir)
-    rescan.check_same_inventory(plan.previous, targets, previous_dir)
-    mark = rescan.mark_carried(plan, catalog)
-
-    def document(doc: dict[str, Any]) -> None:
-        mark(doc)
-        if rec is not None:
-            rec.document(doc)
-
-    out.only, out.evidence, out.document = plan.only, rescan.merge_evidence(plan, catalog, profile, targets), document
-    collected = ", ".join(f"{oid} ({len(facts)} facts)" for oid, facts in sorted(plan.only.items())) or "nothing"
-    click.echo(f"assess: rescan of what failed in {plan.run_id}: collecting again from {collected}", err=True)
-    return out
-
-
-def store(rec: record.Recorder | None, outcome: scan_mod.ScanOutcome) -> None:
-    """Record the run, and say on stderr what changed since the previous run of the inventory."""
-    if rec is None:
-        return
-    drift = rec.store(outcome.document, outcome.run_dir)
-    if drift is None:
-        click.echo(f"assess: recorded in {rec.db} (first run of {rec.key})", err=True)
-    else:
-        click.echo(f"assess: since {drift['a']['run_id']}: {diff.headline(drift)}  (details: assess diff)", err=True)
 
 
 # ---- assess history -----------------------------------------------------------------------------------------
@@ -337,9 +266,9 @@ def schedule_list(fmt: str, config_dir: Path | None) -> None:
         return
     click.echo(f"{'NAME':<16} {'BACKEND':<8} {'CRON':<16} {'NEXT RUN':<17} {'OK':<3} {'LAST RUN':<22} INVENTORY")
     for r in rows:
-        last = r["last_run"]["run_id"] if r["last_run"] else "—"
+        last_id = r["last_run"]["run_id"] if r["last_run"] else "—"
         click.echo(f"{r['name']:<16} {r['backend']:<8} {r['cron']:<16} {(r['next_run'] or '—').replace('T', ' '):<17} "
-                   f"{'yes' if r['installed'] else 'NO':<3} {last:<22} {r['inventory'] or 'this machine'}")
+                   f"{'yes' if r['installed'] else 'NO':<3} {last_id:<22} {r['inventory'] or 'this machine'}")
         if r["backend"] == "systemd":
             click.echo(f"{'':<16} OnCalendar={' | '.join(r['on_calendar'])}")
 
@@ -356,15 +285,12 @@ def schedule_remove(name: str, config_dir: Path | None) -> None:
 @schedule_cmd.command("run")
 @click.argument("name")
 @_config_option
-@click.pass_context
-def schedule_run(ctx: click.Context, name: str, config_dir: Path | None) -> None:
+def schedule_run(name: str, config_dir: Path | None) -> None:
     """Run schedule NAME now (what the timer calls): scan, record, diff against the previous run, notify.
 
     Exit status: 0, 1 when something regressed, 3 on collection errors, 75 when another run held the
     history database for longer than the schedule's wait.
     """
-    from assess.cli.scan import scan as scan_cmd
-
     conf = _conf(config_dir)
     cfg = sched.load(conf, name)
     sched.load_env_file(conf, name)
@@ -375,13 +301,17 @@ def schedule_run(ctx: click.Context, name: str, config_dir: Path | None) -> None
     with lock.exclusive(history.run_lock_path(out), float(cfg.get("wait") or 0), f"assess schedule run {name}"):
         conn = history.connect(db)
         before = history.latest(conn, key)
-        code = 0
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill`, systemd, timeout(1): as Ctrl-C
         try:
-            ctx.invoke(scan_cmd, inventory_path=inventory_path, profile_name=cfg["profile"],
-                       controls_dir=Path(cfg["controls"]) if cfg.get("controls") else None,
-                       out_dir=out, history_path=db, trigger=f"schedule:{name}", quiet=True)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
+            outcome = workflows.scan(workflows.ScanRequest(
+                inventory_path, cfg["profile"], Path(cfg["controls"]) if cfg.get("controls") else None, out,
+                history_path=db, trigger=f"schedule:{name}"), say=say)
+        except scan_mod.Interrupted as stop:
+            show_interrupted(stop)
+            code = 130
+        else:
+            show_outcome(outcome, ["html"], "zh", quiet=True)
+            code = workflows.exit_status(outcome, None)
         run = history.latest(conn, key)
         if run is None or (before is not None and run["run_id"] == before["run_id"]):
             click.echo(f"assess: schedule {name}: the scan recorded no run (exit {code})", err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from assess import reports
+import assess.reports as reports
 from assess.judge import judgement
 from assess.run import document as results
 

@@ -51,7 +51,7 @@ _MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 
 _MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
 _DAYS = {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())}
 _SYSTEMD_DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
-_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}), ("month", 1, 12, _MONTHS),
+_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}), ("month", 1, 12, _MONTHS),
            ("day of week", 0, 7, _DAYS))
 _DELAY = re.compile(r"^\d+(s|m|min|h)?$")
 
@@ -132,7 +132,8 @@ def parse_cron(expr: str) -> Cron:
                          f"day-of-week), it has {len(fields)}")
     parsed = [_field(f, low, high, names, what, expr) for f, (what, low, high, names) in zip(fields, _FIELDS, strict=True)]
     weekdays = {0 if d == 7 else d for d in parsed[4]}
-    return Cron(expr, *(tuple(sorted(p)) for p in parsed[:4]), tuple(sorted(weekdays)),
+    minutes, hours, days, months = (tuple(sorted(p)) for p in parsed[:4])
+    return Cron(expr, minutes, hours, days, months, tuple(sorted(weekdays)),
                 dom_star=fields[2].startswith("*"), dow_star=fields[4].startswith("*"))
 
 
@@ -469,7 +470,7 @@ def load_env_file(conf_dir: Path, name: str) -> list[str]:
     """`<config dir>/NAME.env` (KEY=VALUE lines, e.g. the robot's signing secret) into the environment,
     without overriding variables already set; return the names loaded."""
     path = conf_dir / f"{name}.env"
-    loaded = []
+    loaded: list[str] = []
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

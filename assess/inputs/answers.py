@@ -435,8 +435,8 @@ def _answer(node: Node, item_id: str, object_id: str, base: Path, today: date, h
         valid_until = answered_at + timedelta(days=DEFAULT_VALIDITY_DAYS)
     attachments = []
     for i, ref in enumerate(node.get("attachments") or []):
-        line = node.get("attachments").item_lines[i] if isinstance(node.get("attachments"), NodeList) else \
-            node.line_of("attachments")
+        listed = node.get("attachments")
+        line = listed.item_lines[i] if isinstance(listed, NodeList) else node.line_of("attachments")
         if not isinstance(ref, str) or not ref.strip():
             problems.add(f, line, "each attachment must be a file path")
             continue

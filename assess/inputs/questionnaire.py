@@ -227,11 +227,13 @@ def to_xlsx(entries: list[Entry] | list[Pair], meta: dict[str, str], path: Path,
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from assess.reports.xlsx import as_text
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = SHEET
     ws.append([f"{zh}\n{key}" for key, zh, _f, _w in COLUMNS])
     fill = PatternFill("solid", fgColor="FFF2CC")
@@ -248,7 +250,7 @@ def to_xlsx(entries: list[Entry] | list[Pair], meta: dict[str, str], path: Path,
         entry = row(pair, failed)
         values = []
         for key, _zh, _f, _w in COLUMNS:
-            v = entry.get(key)
+            v: Any = entry.get(key)
             if key == "questions":
                 v = "\n".join(f"{i}. {q}" for i, q in enumerate(v, start=1))
             elif key == "kind":

@@ -111,7 +111,7 @@ def load(path: Path, catalog: Catalog, pairs: dict[tuple[str, str], Pair], today
         if waiver.id in ids:
             problems.at(node, "id", f"duplicate waiver id '{waiver.id}' (first at line {ids[waiver.id]})", f)
             continue
-        ids[waiver.id] = node.line
+        ids[waiver.id] = getattr(node, "line", 0)
         waivers.append(waiver)
     _overlaps(waivers, today, problems, f)
     if problems:

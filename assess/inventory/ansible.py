@@ -197,7 +197,7 @@ def load_yaml(data: Node, file: str) -> list[Node]:
             if hvars is not None and not isinstance(hvars, dict):
                 problems.add(file, hline, f"variables of host '{host}' must be a mapping")
                 continue
-            values = {k: (v, hvars.line_of(k)) for k, v in (hvars or {}).items()}
+            values = {k: (v, hvars.line_of(k)) for k, v in hvars.items()} if isinstance(hvars, Node) else {}
             try:
                 inv.add_hosts(name, str(host), values, hline)
             except ValueError as exc:
@@ -205,7 +205,7 @@ def load_yaml(data: Node, file: str) -> list[Node]:
                 if len(inv.first_line) >= MAX_OBJECTS:
                     return
         gvars = body.get("vars") or {}
-        if isinstance(gvars, dict):
+        if isinstance(gvars, Node):
             group.vars.update({k: (v, gvars.line_of(k)) for k, v in gvars.items()})
         for child, child_body in (body.get("children") or {}).items():
             group.children.append(child)

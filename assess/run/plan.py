@@ -5,7 +5,8 @@ from __future__ import annotations
 from assess.catalog.load import Catalog
 from assess.catalog.profile import Profile
 from assess.model import Target
-from assess.probes.facts import Fact, facts_for
+from assess.probes.facts import Fact
+from assess.probes.registry import facts_for
 
 #: Facts gathered on every Linux object: they identify the host in the evidence.
 ALWAYS = {"linux": ("os_release", "collector"), "network-device": ("net_parse",),

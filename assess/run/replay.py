@@ -10,12 +10,11 @@ but the evidence never captured become `error` facts ("not collected"), which ma
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from assess import evidence
 from assess.catalog.load import Catalog
 from assess.catalog.profile import Profile
 from assess.errors import InputError
@@ -73,7 +72,8 @@ def reparse(stored: dict[str, Any], facts: list[Fact]) -> ObjectEvidence:
     before = stored.get("facts") or {}
     for f in facts:
         section = raw.get(f.name)
-        earlier = before.get(f.name) if isinstance(before.get(f.name), dict) else {}
+        found = before.get(f.name)
+        earlier: dict[str, Any] = found if isinstance(found, dict) else {}
         if isinstance(section, dict) and isinstance(section.get("output"), str):
             ev.raw[f.name] = section
             ev.facts[f.name] = _parse(f, section)
@@ -82,7 +82,7 @@ def reparse(stored: dict[str, Any], facts: list[Fact]) -> ObjectEvidence:
             if isinstance(section, dict):
                 ev.raw[f.name] = section
         else:
-            reason = earlier.get("reason") if earlier.get("status") == "error" and earlier.get("reason") \
+            reason = str(earlier["reason"]) if earlier.get("status") == "error" and earlier.get("reason") \
                 else NOT_COLLECTED
             ev.facts[f.name] = FactResult(f.name, "error", reason=reason)
     return ev
@@ -96,8 +96,7 @@ def _gathered(f: Fact, stored: dict[str, Any], section: Any) -> FactResult:
     """
     eid = str(stored.get("evidence") or "")
     if isinstance(section, dict) and isinstance(section.get("transcripts"), list):
-        actual = hashlib.sha256(json.dumps(section["transcripts"], sort_keys=True, ensure_ascii=False)
-                                .encode()).hexdigest()
+        actual = evidence.of_records(section["transcripts"])
         if actual != section.get("id") or (eid and eid != actual):
             return FactResult(f.name, "error", reason="recorded transcripts do not match their evidence id (edited "
                               "after collection?)", evidence_id=eid)
@@ -111,7 +110,7 @@ def _gathered(f: Fact, stored: dict[str, Any], section: Any) -> FactResult:
 def _parse(f: Fact, stored: dict[str, Any]) -> FactResult:
     text = stored["output"]
     eid = str(stored.get("id") or "")
-    actual = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    actual = evidence.of_output(text)
     if eid and actual != eid and not text.endswith("\n[truncated]"):
         return FactResult(f.name, "error", reason="raw output does not match its evidence id (edited after "
                           "collection?)", evidence_id=eid)
@@ -162,13 +161,16 @@ def inputs_from(doc: dict[str, Any], run_dir: Path, today: date | None = None) -
     given: dict[tuple[str, str], answers.Answer] = {}
     for r in rows:
         a = r.get("answer")
-        if not isinstance(a, dict) or _day(a.get("answered_at")) is None or _day(a.get("valid_until")) is None:
+        if not isinstance(a, dict):
+            continue
+        answered_at, valid_until = _day(a.get("answered_at")), _day(a.get("valid_until"))
+        if answered_at is None or valid_until is None:
             continue
         atts = tuple(answers.Attachment(run_dir / x["path"], x["name"], x["sha256"], int(x.get("size") or 0))
                      for x in a.get("attachments") or [])
         given[(r["item"], r["object"])] = answers.Answer(
             r["item"], r["object"], a["verdict"], a.get("explanation", ""), a.get("respondent", ""),
-            _day(a["answered_at"]), _day(a["valid_until"]), atts, a.get("from", "results.json"))
+            answered_at, valid_until, atts, a.get("from", "results.json"))
     q = doc.get("questionnaire") or {}
     answer_set = answers.AnswerSet(q.get("file", "results.json"), q.get("sha256", ""), given,
                                    q.get("entries", len(given))) if given or q.get("file") else None

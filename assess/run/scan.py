@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import assess
-from assess.catalog.load import Catalog
+from assess.catalog.load import Catalog, fill
 from assess.catalog.profile import Profile
 from assess.errors import InputError
 from assess.inputs import answers, waivers
 from assess.judge import evaluate, judgement
 from assess.model import VERDICT_ZH, Check, FactResult, ItemResult, Target
-from assess.probes import service
+from assess.probes import registry
 from assess.probes.transport import Transport
 from assess.run import document as results
 from assess.run import plan
@@ -141,7 +141,7 @@ def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[
     facts = plan.facts_needed(catalog, profile, target)
     if only is not None:
         facts = [f for f in facts if f.name in only]
-    setup = service.setup(target.type, target.engine, target.connection.get("service") or {})
+    setup = registry.setup(target.type, target.engine, target.connection.get("service") or {})
     return lambda: collect(target.id, transport, facts, setup=setup)
 
 
@@ -229,7 +229,8 @@ def build_document(catalog: Catalog, profile: Profile, targets: list[Target], ru
         row = r.as_dict()
         row.update(clause=item.clause, class_code=item.class_code, control_point=item.control_point,
                    weight=item.weight, verdict_zh=VERDICT_ZH[r.verdict])
-        row["remediation"] = [_fix(catalog.checks[c.check]) for c in r.checks if c.status == "fail"]
+        row["remediation"] = [_fix(catalog.checks[c.check], profile.parameters) for c in r.checks
+                              if c.status == "fail"]
         rows.append(row)
     sections = dict(sections or {})
     doc = {
@@ -256,11 +257,12 @@ def judge_run(catalog: Catalog, profile: Profile, targets: list[Target], run_id:
     return build_document(catalog, profile, targets, run_id, started, evidence, item_results, system, sections)
 
 
-def _fix(check: Check) -> dict[str, Any]:
-    """A failed check's remediation as the results document carries it."""
+def _fix(check: Check, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A failed check's remediation as the results document carries it, with the profile's parameters."""
     fix = check.remediation
-    return {"check": check.id, "title": check.title, "title_en": check.title_en, "text": fix.text,
-            "text_en": fix.text_en, "command": fix.command, "disruption": fix.disruption}
+    return {"check": check.id, "title": check.title, "title_en": check.title_en,
+            "text": fill(fix.text, parameters), "text_en": fill(fix.text_en, parameters),
+            "command": fill(fix.command, parameters), "disruption": fix.disruption}
 
 
 def run(catalog: Catalog, profile: Profile, targets: list[Target], out: Path, concurrency: int = 8,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import json
 import socket
 import ssl
 import threading
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from assess import evidence
 from assess.probes.http import redact
 from assess.probes.http.target import in_scope
 
@@ -79,8 +79,7 @@ class OutOfScope(FetchError):
 
 def evidence_id(record: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of a transcript record (without its own id)."""
-    data = {k: v for k, v in record.items() if k != "id"}
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return evidence.of_record(record)
 
 
 class RateLimiter:

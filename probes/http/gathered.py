@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from assess import evidence
 from assess.model import FactResult
 
 #: raw key of the transcripts no fact rests on (redirect hops, login-form fetches, CORS probes …).
@@ -54,7 +53,7 @@ class Gathered:
             records = [transcripts[i] for i in ids if i in transcripts]
             eid = ""
             if records:
-                eid = hashlib.sha256(json.dumps(records, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+                eid = evidence.of_records(records)
                 raw[name] = {"id": eid, "collector": "http", "transcripts": records}
             if name in self.errors:
                 facts[name] = FactResult(name, "error", reason=self.errors[name], evidence_id=eid)
@@ -67,6 +66,5 @@ class Gathered:
         used = {i for ids in self.sources.values() for i in ids}
         rest = [r for i, r in transcripts.items() if i not in used]
         if rest:  # every other request and handshake the probe made, so the evidence logs all of them
-            raw[OTHER] = {"id": hashlib.sha256(json.dumps(rest, sort_keys=True, ensure_ascii=False).encode())
-                          .hexdigest(), "collector": "http", "transcripts": rest}
+            raw[OTHER] = {"id": evidence.of_records(rest), "collector": "http", "transcripts": rest}
         return facts, raw

@@ -15,7 +15,7 @@ from assess.bundle.verify import verify
 from assess.catalog import load as catalog_mod
 from assess.catalog import profile as profile_mod
 from assess.cli import main
-from assess.probes.facts import facts_for
+from assess.probes.registry import facts_for
 from assess.run import replay
 from tests.bundle.conftest import OPERATOR, extract, scan
 

@@ -96,7 +96,7 @@ def test_old_and_unused_access_keys_fail_later(moto, tmp_path):
 
     from assess.model import Target
     from assess.probes.cloud.collector import collect
-    from assess.probes.facts import facts_for
+    from assess.probes.registry import facts_for
 
     accounts.conforming(moto)
     target = Target("acct", "cloud-account", connection={"transport": "cloud", "provider": "aws",
@@ -162,7 +162,7 @@ def test_conclusion_counts_the_extension_and_the_record_labels_it(good):
 
 def test_stored_answers_are_rejudged_offline_and_edits_detected(bad):
     """assess.run.replay derives the facts again from the hashed answers in the evidence file."""
-    from assess.probes.facts import facts_for
+    from assess.probes.registry import facts_for
     from assess.run.replay import reparse
 
     stored = bad["_evidence"]

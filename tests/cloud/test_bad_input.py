@@ -14,7 +14,7 @@ from assess.inventory import load as inventory
 from assess.model import Target
 from assess.probes.cloud import aws
 from assess.probes.cloud.collector import collect
-from assess.probes.facts import facts_for
+from assess.probes.registry import facts_for
 from tests.cloud import accounts
 from tests.cloud.conftest import moto_server
 from tests.cloud.evaluate import run_checks

@@ -16,7 +16,7 @@ import pytest
 from assess.model import Target
 from assess.probes.cloud.collector import collect
 from assess.probes.cloud.offline import cli_command, file_name
-from assess.probes.facts import facts_for
+from assess.probes.registry import facts_for
 from tests.cloud import accounts
 from tests.cloud.conftest import CREDS, lab_unavailable
 from tests.cloud.evaluate import run_checks

@@ -29,7 +29,7 @@ TELNET = {"listeners": [{"proto": "tcp", "address": "0.0.0.0", "port": 23, "proc
 def setup():
     cat = catalog_mod.load()
     prof = profile_mod.load("level3", cat)
-    from assess.probes.facts import facts_for
+    from assess.probes.registry import facts_for
 
     facts = collect_root(ROOTS / "debian12", sorted(n for n, f in facts_for("linux").items() if f.command))
     return cat, prof, facts

@@ -192,7 +192,7 @@ def test_every_fact_declares_its_value_shape():
     from assess.catalog import factshapes
     from assess.catalog import load as catalog
     from assess.catalog.schema import Problems
-    from assess.probes.facts import all_facts
+    from assess.probes.registry import all_facts
 
     problems = Problems()
     shapes = catalog._shapes(problems, strict=True)

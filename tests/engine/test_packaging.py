@@ -41,7 +41,7 @@ def test_wheel_installs_and_loads_the_catalog(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                     str(wheel)], check=True, capture_output=True, timeout=300)
     env = dict(os.environ, PYTHONPATH=str(target))
-    code = ("import assess.catalog.load as c, assess.probes.facts as f; cat = c.load(); "
+    code = ("import assess.catalog.load as c, assess.probes.registry as f; cat = c.load(); "
             "assert len(cat.items) == 211, len(cat.items); assert f.facts_for('linux'); print(cat.root)")
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
                          timeout=120)

@@ -14,9 +14,9 @@ from assess.catalog import profile as profile_mod
 from assess.catalog.schema import Problems
 from assess.inventory import load as inventory
 from assess.model import Target
-from assess.probes.facts import facts_for
 from assess.probes.http import collector
 from assess.probes.http.client import Client, OutOfScope, RateLimiter
+from assess.probes.registry import facts_for
 from assess.run import scan as scan_mod
 from tests.http.conftest import write_inventory
 from tests.lab.demoapp import DemoApp

@@ -11,9 +11,9 @@ import pytest
 
 from assess.catalog.schema import Problems
 from assess.model import Target
-from assess.probes.facts import facts_for
 from assess.probes.http import collector
 from assess.probes.http.target import connection
+from assess.probes.registry import facts_for
 from tests.conftest import lab_unavailable
 
 pytestmark = pytest.mark.lab

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assess.probes.facts import facts_for
+from assess.probes.registry import facts_for
 from assess.probes.transport import CollectionError
 from assess.probes.transport import ssh as ssh_mod
 from assess.probes.transport.ssh import SSHSession

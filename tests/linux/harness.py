@@ -18,7 +18,7 @@ from assess.catalog.schema import Problems
 from assess.judge.evaluate import run_check
 from assess.model import CheckResult, FactResult
 from assess.probes import script
-from assess.probes.facts import facts_for
+from assess.probes.registry import facts_for
 from assess.run.collect import parse_sections
 
 CASES = Path(__file__).resolve().parent / "cases"

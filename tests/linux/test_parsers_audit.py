@@ -314,14 +314,16 @@ def test_backup_classification():
     ("trusted_boot", "tpm tpm0\n@@D /sys/kernel/security/ima/runtime_measurements_count\n@@F /proc/cmdline\nro quiet\n"),
 ])
 def test_unreadable_inputs_make_the_fact_unavailable(fact_name, text):
-    from assess.probes.facts import FactUnavailable, Section, facts_for
+    from assess.probes.facts import FactUnavailable, Section
+    from assess.probes.registry import facts_for
 
     with pytest.raises(FactUnavailable):
         facts_for("linux")[fact_name].parse(Section(fact_name, text, 0))
 
 
 def test_snmp_not_installed_with_unreadable_leftover_config_is_known():
-    from assess.probes.facts import Section, facts_for
+    from assess.probes.facts import Section
+    from assess.probes.registry import facts_for
 
     value = facts_for("linux")["snmp"].parse(Section("snmp", "denied /etc/snmp/snmpd.conf\n", 0))
     assert value["installed"] is False
@@ -333,7 +335,7 @@ def test_pending_security_updates_match_apt():
     if not lists or shutil.which("apt") is None:
         pytest.skip("no *-security package list on this host")
     from assess.probes import script
-    from assess.probes.facts import facts_for
+    from assess.probes.registry import facts_for
     from assess.run.collect import parse_sections
 
     fact = facts_for("linux")["packages"]

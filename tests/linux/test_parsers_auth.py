@@ -11,12 +11,13 @@ from assess.judge.evaluate import run_check
 from assess.model import FactResult
 from assess.probes import script
 from assess.probes.database import common as db_common
-from assess.probes.facts import FactUnavailable, Section, facts_for
+from assess.probes.facts import FactUnavailable, Section
 from assess.probes.linux import firewall, pamstack, sshd, sudoers
 from assess.probes.linux.access import _STAT, file_modes, tcp_wrappers
 from assess.probes.linux.accounts import shadow
 from assess.probes.linux.pam import _effective, _passwdqc, pam
 from assess.probes.linux.session import _umask, shell_session
+from assess.probes.registry import facts_for
 from tests.linux.harness import catalog, collect_root
 
 HERE = Path(__file__).resolve().parent

@@ -41,8 +41,8 @@ def apks() -> dict[str, Path]:
 def evidence(apks: dict[str, Path]):
     """Each built APK collected once through the real collector (child process)."""
     from assess.model import Target
-    from assess.probes.facts import facts_for
     from assess.probes.mobile import collector
+    from assess.probes.registry import facts_for
 
     facts = list(facts_for("mobile-app").values())
     return {name: collector.collect(Target(id=name, type="mobile-app",

@@ -112,8 +112,8 @@ def test_analysis_is_bounded_in_time_and_stops_when_the_scan_is_cancelled(apks):
     import threading
 
     from assess.model import Target
-    from assess.probes.facts import facts_for
     from assess.probes.mobile import collector
+    from assess.probes.registry import facts_for
 
     facts = [facts_for("mobile-app")["apk_manifest"]]
     slow = collector.collect(Target(id="a", type="mobile-app", connection={
@@ -128,8 +128,8 @@ def test_analysis_is_bounded_in_time_and_stops_when_the_scan_is_cancelled(apks):
 
 def test_memory_limit_is_one_clear_error(apks):
     from assess.model import Target
-    from assess.probes.facts import facts_for
     from assess.probes.mobile import collector
+    from assess.probes.registry import facts_for
 
     ev = collector.collect(Target(id="a", type="mobile-app", connection={
         "transport": "apk", "file": str(apks["weak"]), "memory_mb": 40}), [facts_for("mobile-app")["apk_manifest"]])

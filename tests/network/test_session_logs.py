@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 from assess.model import Target
-from assess.probes.facts import facts_for
 from assess.probes.network import collector, text
+from assess.probes.registry import facts_for
 from tests.network.conftest import FIXTURES
 
 HW_MORE = "  ---- More ----\x1b[42D                                          \x1b[42D"

@@ -12,7 +12,8 @@ from assess.catalog import load as catalog_mod
 from assess.catalog import profile as profile_mod
 from assess.judge.evaluate import run_check
 from assess.model import FactResult
-from assess.probes.facts import FactUnavailable, Section, facts_for
+from assess.probes.facts import FactUnavailable, Section
+from assess.probes.registry import facts_for
 
 _CATALOG = catalog_mod.load()
 _PARAMS = profile_mod.load("level3", _CATALOG).parameters

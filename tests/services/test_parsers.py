@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 from assess.probes.database import mysql, postgresql, redis
 from assess.probes.facts import Section
 from assess.probes.middleware import nginx, tomcat
-from assess.probes.service import quote, setup
+from assess.probes.registry import setup
+from assess.probes.service import quote
 
 
 def test_mycnf_includes_merge_in_reading_order():
@@ -39,7 +40,7 @@ def test_mycnf_skip_option_switched_off_is_removed():
 
 def test_mycnf_snippet_follows_include_and_includedir(tmp_path):
     from assess.probes import script
-    from assess.probes.facts import facts_for
+    from assess.probes.registry import facts_for
 
     (tmp_path / "etc/mysql/conf.d").mkdir(parents=True)
     (tmp_path / "etc/mysql/my.cnf").write_text("!include /etc/mysql/extra.cnf\n!includedir /etc/mysql/conf.d/\n")
