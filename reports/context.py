@@ -17,7 +17,7 @@ from typing import Any
 
 from assess.catalog.profile import CONCLUSION_DEFAULTS
 from assess.errors import InputError
-from assess.judge import conclusion
+from assess.judge import conclusion, coverage
 from assess.model import VERDICTS
 from assess.reports import labels
 from assess.run.document import SCHEMA
@@ -236,8 +236,8 @@ class Context:
 
     @cached_property
     def findings(self) -> dict[str, list[dict[str, Any]]]:
-        """High-risk findings grouped by rule: triggered and compensated (never hidden)."""
-        out: dict[str, list[dict[str, Any]]] = {"triggered": [], "compensated": []}
+        """High-risk findings grouped by rule: triggered, compensated and not assessed (never hidden)."""
+        out: dict[str, list[dict[str, Any]]] = {"triggered": [], "compensated": [], "not_assessed": []}
         grouped: dict[tuple[str, str], dict[str, Any]] = {}
         for f in self.doc["highrisk"]:
             key = (f["status"], f["rule"])
@@ -250,6 +250,15 @@ class Context:
         for groups in out.values():
             groups.sort(key=lambda g: (not g["major"], g["rule"]))
         return out
+
+    @cached_property
+    def coverage(self) -> dict[str, Any]:
+        """What the run could not assess (assess.judge.coverage), recomputed from the document."""
+        return coverage.of(self.doc)
+
+    @cached_property
+    def coverage_lines(self) -> list[str]:
+        return coverage.lines(self.coverage, self.lang)
 
     def finding_title(self, f: dict[str, Any]) -> str:
         return (f.get("title_en") if self.lang == "en" else f.get("title")) or f.get("title", "")

@@ -45,6 +45,8 @@ _TEXT = {
     "major_risks": ("重大风险隐患", "Major risks"),
     "high_risks": ("高风险问题", "High-risk findings"),
     "none_found": ("未发现", "None found"),
+    "not_assessed": ("未评估（证据缺失）", "Not assessed (evidence missing)"),
+    "coverage": ("评估范围不完整", "Coverage is incomplete"),
     "compensated": ("已由补偿措施抵消", "Cancelled by a compensating measure"),
     "compensated_by": ("补偿措施", "Compensating measure"),
     "triggered_by": ("触发依据", "Triggered by"),

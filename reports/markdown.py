@@ -24,8 +24,10 @@ def render_markdown(ctx: Context) -> bytes:
     P, D, C = labels.PRIORITY[ctx.lang], labels.DISRUPTION[ctx.lang], labels.CASES[ctx.lang]
     out = [f"# {t['title']}", "",
            f"{t['run']} `{run.get('id', '')}` · {t['started']} {local_time(run.get('started'))} · "
-           f"{t['template']} {concl['template']} · {t['catalog']} {run.get('catalog', {}).get('id', '')}", "",
-           f"## {t['conclusion']}", "", f"> {t['prediction']}", ""]
+           f"{t['template']} {concl['template']} · {t['catalog']} {run.get('catalog', {}).get('id', '')}", ""]
+    if ctx.coverage_lines:
+        out += [f"> **{t['coverage']}**", ">"] + [f"> {line.strip()}  " for line in ctx.coverage_lines] + [""]
+    out += [f"## {t['conclusion']}", "", f"> {t['prediction']}", ""]
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
     out.append(f"**{value}**")
     out.append("")
@@ -56,7 +58,12 @@ def render_markdown(ctx: Context) -> bytes:
              ", ".join(f"{n.get('item') or n.get('check')}@{n['object']}" for n in f["evidence"]),
              f["remediation_en"] if ctx.lang == "en" and f.get("remediation_en") else f["remediation"]]
             for f in triggered])
-    else:
+    for f in ctx.findings["not_assessed"]:
+        out.append(f"- {t['not_assessed']}: {P['major'] if f['major'] else P['high']} {ctx.finding_title(f)} — "
+                   f"{', '.join(f['objects'])}")
+    if ctx.findings["not_assessed"]:
+        out.append("")
+    elif not triggered:
         out += [t["none_found"], ""]
     for f in ctx.findings["compensated"]:
         measures = "; ".join(m["title_en"] if ctx.lang == "en" else m["title"] for m in f["compensated_by"])

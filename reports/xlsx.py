@@ -105,6 +105,8 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
     run = doc["run"]
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
     ws.append([_cell(ws, t["title"], "a-bold")])
+    if ctx.coverage_lines:
+        ws.append([_cell(ws, t["coverage"], "a-error"), _cell(ws, "\n".join(ctx.coverage_lines), "a-wrap")])
     ws.append([t["run"], run.get("id", ""), t["started"], local_time(run.get("started"))])
     ws.append([t["conclusion"], _cell(ws, value, "a-bold"), t["template"], concl["template"]])
     if concl["template"] == "2025":
@@ -115,8 +117,8 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
     ws.append([])
     ws.append([_cell(ws, f"{t['major_risks']} / {t['high_risks']}", "a-bold")])
     for f in doc["highrisk"]:
-        state = labels.PRIORITY[ctx.lang]["major" if f["major"] else "high"] if f["status"] == "triggered" \
-            else t["compensated"]
+        state = {"triggered": labels.PRIORITY[ctx.lang]["major" if f["major"] else "high"],
+                 "not_assessed": t["not_assessed"]}.get(f["status"], t["compensated"])
         ws.append(["", state, f["rule"], _cell(ws, ctx.finding_title(f), "a-wrap"), f["object"],
                    _cell(ws, "; ".join(f"{n.get('item') or n.get('check')}={n.get('verdict') or n.get('status')}"
                                        for n in f.get("triggered_by", [])), "a-wrap")])

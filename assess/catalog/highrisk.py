@@ -15,7 +15,10 @@ compensating measure) and the profile's `context.compensating_measures`: each en
 or {id, objects: [...]} to limit it to some objects.
 
 A rule whose condition holds is `triggered`, or `compensated` when one of its measures holds; each
-finding names the results that triggered it and the measure that cancelled it.
+finding names the results that triggered it and the measure that cancelled it. A rule that does not hold,
+but would if the results in error (无法判定) on the object were failures, is `not_assessed`: its evidence is
+missing, so the case is reported as not assessed, never as absent (unless a measure would cancel it
+anyway); `triggered_by` names the results in error that it hangs on.
 """
 
 from __future__ import annotations
@@ -248,6 +251,26 @@ def _view(obj: Mapping[str, Any], rows: list[Mapping[str, Any]], context: Mappin
     }
 
 
+def _pessimistic(view: dict[str, Any]) -> dict[str, Any] | None:
+    """The view with every result in error taken as a failure; None when nothing is in error."""
+    items = {k: "fail" if v == "error" else v for k, v in view["item"].items()}
+    checks = {k: "fail" if v == "error" else v for k, v in view["check"].items()}
+    if items == view["item"] and checks == view["check"]:
+        return None
+    return {**view, "item": items, "check": checks}
+
+
+def _in_error(named: list[dict[str, Any]], view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The named results (from the pessimistic view) that are really in error, with their real status."""
+    out = []
+    for n in named:
+        if n.get("item") and view["item"].get(n["item"]) == "error":
+            out.append({**n, "verdict": "error"})
+        elif n.get("check") and view["check"].get(n["check"]) == "error":
+            out.append({**n, "status": "error"})
+    return out
+
+
 def _holds(rule: Leaf | Group, view: dict[str, Any]) -> bool:
     return rule.evaluate(view, {}).ok
 
@@ -292,18 +315,26 @@ def evaluate(rules: Iterable[HighRiskRule], document: Mapping[str, Any], level: 
                 view = views[obj["id"]] = _view(obj, rows_by_object[obj["id"]], context,
                                                 _measures_for(obj["id"], declared))
             if not _holds(rule.when, view):
+                worst = _pessimistic(view)
+                if worst is not None and _holds(rule.when, worst) and \
+                        not any(_holds(m.when, worst) for m in rule.compensated_by):
+                    findings.append(_finding(rule, obj["id"], "not_assessed",
+                                             _in_error(_named_results(rule.when, worst, obj["id"]), view), []))
                 continue
             cancelled = [{"title": m.title, "title_en": m.title_en,
                           "results": _named_results(m.when, view, obj["id"])}
                          for m in rule.compensated_by if _holds(m.when, view)]
-            findings.append({
-                "rule": rule.id, "title": rule.title, "title_en": rule.title_en, "cases": rule.cases,
-                "major": rule.major, "high_risk": rule.high_risk, "object": obj["id"],
-                "status": "compensated" if cancelled else "triggered",
-                "triggered_by": _named_results(rule.when, view, obj["id"]),
-                "compensated_by": cancelled,
-                "remediation": rule.remediation, "remediation_en": rule.remediation_en,
-                "references": rule.references,
-            })
+            findings.append(_finding(rule, obj["id"], "compensated" if cancelled else "triggered",
+                                     _named_results(rule.when, view, obj["id"]), cancelled))
     return findings
+
+
+def _finding(rule: HighRiskRule, object_id: str, status: str, named: list[dict[str, Any]],
+             cancelled: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "rule": rule.id, "title": rule.title, "title_en": rule.title_en, "cases": rule.cases,
+        "major": rule.major, "high_risk": rule.high_risk, "object": object_id, "status": status,
+        "triggered_by": named, "compensated_by": cancelled,
+        "remediation": rule.remediation, "remediation_en": rule.remediation_en, "references": rule.references,
+    }
 

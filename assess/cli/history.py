@@ -182,7 +182,8 @@ def diff_cmd(run_a: str | None, run_b: str | None, history_path: Path | None, in
 
     RUN_A is the older run, RUN_B the newer; each is a run id (or unique prefix) from the history or a
     run directory. With no RUN: the last two runs of the same inventory. With only RUN_A: RUN_A against
-    the latest run of its inventory. Exit status 1 when anything regressed.
+    the latest run of its inventory. Exit status 1 when anything regressed or coverage was lost (results or
+    major risks no longer assessed: 无法判定 now).
     """
     db = history.resolve(history_path)
     conn = history.connect(db, create=False) if db.exists() else None
@@ -218,8 +219,8 @@ def diff_cmd(run_a: str | None, run_b: str | None, history_path: Path | None, in
     if fmt == "json":
         click.echo(json.dumps(drift, ensure_ascii=False, indent=1))
     else:
-        show = ("regressed", "new_failures", "fixed", "still_failing", "changed") + (("unchanged",) if unchanged
-                                                                                     else ())
+        show = ("regressed", "no_longer_assessed", "new_failures", "fixed", "still_failing", "changed") + \
+            (("unchanged",) if unchanged else ())
         click.echo(diff.render_text(drift, since, show))
     if diff.has_regressions(drift):
         sys.exit(1)
@@ -359,7 +360,7 @@ def schedule_remove(name: str, config_dir: Path | None) -> None:
 def schedule_run(ctx: click.Context, name: str, config_dir: Path | None) -> None:
     """Run schedule NAME now (what the timer calls): scan, record, diff against the previous run, notify.
 
-    Exit status: 0, 1 when something regressed, 3 on collection errors, 75 when another run held the
+    Exit status: 0, 1 when something regressed or coverage was lost, 3 on collection errors, 75 when another run held the
     history database for longer than the schedule's wait.
     """
     from assess.cli.scan import scan as scan_cmd
@@ -387,7 +388,7 @@ def schedule_run(ctx: click.Context, name: str, config_dir: Path | None) -> None
         previous = history.previous(conn, run)
         drift = diff.compare(history.snapshot(conn, previous), history.snapshot(conn, run)) if previous else None
         if drift:
-            click.echo(diff.render_text(drift, show=("regressed", "new_failures", "fixed")))
+            click.echo(diff.render_text(drift, show=("regressed", "no_longer_assessed", "new_failures", "fixed")))
         run_dir = Path(run["run_dir"])
         doc = results.load_results(run_dir)
         event = notify.build_event(doc, drift, notify.certificates(run_dir, doc), int(cfg.get("cert_days") or 0),

@@ -161,4 +161,6 @@ def conclude(template: str, rows: list[Mapping[str, Any]], items: Mapping[str, M
 
 
 def _brief(h: Mapping[str, Any]) -> dict[str, Any]:
-    return {"rule": h["rule"], "title": h["title"], "object": h["object"], "cases": h.get("cases", {})}
+    return {"rule": h["rule"], "title": h["title"], "object": h["object"], "cases": h.get("cases", {}),
+            "triggered_by": [{k: n[k] for k in ("item", "check", "object") if k in n}
+                             for n in h.get("triggered_by") or []]}

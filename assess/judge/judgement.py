@@ -14,7 +14,7 @@ from assess.catalog import highrisk
 from assess.catalog.load import Catalog
 from assess.catalog.profile import CONCLUSION_DEFAULTS, Profile
 from assess.errors import InputError
-from assess.judge import conclusion, remediation
+from assess.judge import conclusion, coverage, remediation
 
 EXTENSION_ZH = {"general": "安全通用要求", "cloud": "云计算安全扩展要求", "mobile": "移动互联安全扩展要求",
                 "iot": "物联网安全扩展要求", "ics": "工业控制系统安全扩展要求"}
@@ -40,10 +40,11 @@ def check_meta(catalog: Catalog) -> dict[str, dict[str, Any]]:
 
 
 def judge(document: dict[str, Any], catalog: Catalog, profile: Profile) -> None:
-    """Add `checks`, `highrisk`, `conclusion` and `remediation` to a results document (in place)."""
+    """Add `checks`, `highrisk`, `coverage`, `conclusion` and `remediation` to a results document (in place)."""
     document["checks"] = check_meta(catalog)
     findings = highrisk.evaluate(catalog.highrisk, document, profile.level, profile.context)
     document["highrisk"] = findings
+    document["coverage"] = coverage.of(document)
     template = str(profile.conclusion.get("template", "2025"))
     document["conclusion"] = conclusion.conclude(template, document["results"], document["items"],
                                                  profile.conclusion, findings)

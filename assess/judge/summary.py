@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from assess.judge import coverage
 from assess.model import VERDICT_ZH, VERDICTS
 
 _ORDER = ["PES", "CNS", "ABS", "CES", "SMC", "PSS", "ORS", "HRS", "CMS", "MMS"]
@@ -36,8 +37,10 @@ def worst_gaps(doc: dict[str, Any], limit: int = 10) -> list[dict[str, Any]]:
 
 def render_text(doc: dict[str, Any]) -> str:
     table = counts_by_class(doc)
+    warning = coverage.lines(coverage.of(doc))
+    lines = [*warning, ""] if warning else []
     head = f"{'class':<6}" + "".join(f"{VERDICT_ZH[v]:>7}" for v in VERDICTS)
-    lines = [head]
+    lines.append(head)
     total: Counter = Counter()
     for code in sorted(table, key=lambda c: _ORDER.index(c) if c in _ORDER else 99):
         row = table[code]
@@ -67,4 +70,7 @@ def render_text(doc: dict[str, Any]) -> str:
     lines.append(f"predicted conclusion ({c.get('template', '2025')} template, self-assessment): "
                  f"{c['conclusion_zh']}  {figure} over {c['items_counted']} decided items; "
                  f"{c['items_pending']} of {c['items_total']} items still need interview or have errors")
+    if warning:
+        lines.append("覆盖不完整：上述预测不包含未能采集或未评估的部分（见开头）。 / Coverage is incomplete: the "
+                     "prediction leaves out what could not be collected or assessed (see the top).")
     return "\n".join(lines)
