@@ -37,6 +37,8 @@ from assess.run.collect import ObjectEvidence
 @click.option("--format", "report_formats", default="html,json", show_default=True,
               help="Reports written into the run directory (html, xlsx, md, json, junit, oscal; json is results.json).")
 @click.option("--lang", type=click.Choice(reports.LANGS), default="zh", show_default=True, help="Report language.")
+@click.option("--template", type=click.Choice(["2025", "2021"]), default=None,
+              help="Conclusion template (default: the profile's, 2025 unless it says otherwise).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary table.")
 @click.option("--answers", "answers_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Interview answers: a filled questionnaire (.yaml or .xlsx, see `assess questionnaire init`).")
@@ -52,7 +54,8 @@ from assess.run.collect import ObjectEvidence
                    "login) with the inventory's dedicated test account; rate-limited, every request recorded.")
 @history_cli.scan_options
 def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | None, out_dir: Path, concurrency: int,
-         fail_on: str | None, report_formats: str, lang: str, quiet: bool, answers_path: Path | None, waivers_path: Path | None,
+         fail_on: str | None, report_formats: str, lang: str, template: str | None, quiet: bool,
+         answers_path: Path | None, waivers_path: Path | None,
          history_path: Path | None, no_history: bool, wait: float, rescan_failed: str | None, trigger: str,
          trust_on_first_use: bool, resume_dir: Path | None, active: bool) -> None:
     """Assess the inventory (default: this machine) against every level-3 item."""
@@ -65,6 +68,8 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
             profile_name = state["profile"]
     cat = catalog_mod.load(controls_dir)
     prof = profile_mod.load(profile_name, cat)
+    if template:
+        prof.conclusion["template"] = template
     targets = inventory.load(inventory_path) if inventory_path else inventory.local_inventory()
     collection = scan_mod.Collection(trust_on_first_use, resume_dir, {
         "inventory": str(inventory_path.resolve()) if inventory_path else None, "profile": profile_name,
