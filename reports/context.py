@@ -257,6 +257,11 @@ class Context:
         return coverage.of(self.doc)
 
     @cached_property
+    def uncertainty(self) -> str | None:
+        """The other verdicts when the readings of the unverified rate formula disagree."""
+        return conclusion.uncertainty(self.doc["conclusion"], self.lang)
+
+    @cached_property
     def coverage_lines(self) -> list[str]:
         return coverage.lines(self.coverage, self.lang)
 

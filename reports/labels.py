@@ -47,6 +47,8 @@ _TEXT = {
     "none_found": ("未发现", "None found"),
     "not_assessed": ("未评估（证据缺失）", "Not assessed (evidence missing)"),
     "coverage": ("评估范围不完整", "Coverage is incomplete"),
+    "conservative": ("最保守", "most conservative"),
+    "readings": ("其他算法下的结论", "Under other readings of the formula"),
     "compensated": ("已由补偿措施抵消", "Cancelled by a compensating measure"),
     "compensated_by": ("补偿措施", "Compensating measure"),
     "triggered_by": ("触发依据", "Triggered by"),

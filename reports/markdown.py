@@ -31,6 +31,8 @@ def render_markdown(ctx: Context) -> bytes:
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
     out.append(f"**{value}**")
     out.append("")
+    if ctx.uncertainty:
+        out += [f"{t['readings']}: {ctx.uncertainty}", ""]
     if concl["template"] == "2025":
         out.append(f"- {t['conformance_rate']}: {concl['conformance_rate'] * 100:.1f}%")
     else:

@@ -109,6 +109,8 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
         ws.append([_cell(ws, t["coverage"], "a-error"), _cell(ws, "\n".join(ctx.coverage_lines), "a-wrap")])
     ws.append([t["run"], run.get("id", ""), t["started"], local_time(run.get("started"))])
     ws.append([t["conclusion"], _cell(ws, value, "a-bold"), t["template"], concl["template"]])
+    if ctx.uncertainty:
+        ws.append([t["readings"], _cell(ws, ctx.uncertainty, "a-wrap")])
     if concl["template"] == "2025":
         ws.append([t["conformance_rate"], _cell(ws, concl["conformance_rate"], "a-percent")])
     else:

@@ -33,7 +33,8 @@ from assess.run.collect import ObjectEvidence
 @click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True,
               help="Objects collected at once.")
 @click.option("--fail-on", type=click.Choice(judgement.FAIL_ON), default=None,
-              help="Exit 1 on a finding at or above this level: major-risk (重大风险隐患), high-risk, fail, partial.")
+              help="Exit 1 on a finding at or above this level: major-risk (重大风险隐患), nonconform (predicted 不符合 "
+                   "/ 差 under the most conservative reading of the rate), high-risk, fail, partial.")
 @click.option("--format", "report_formats", default="html,json", show_default=True,
               help="Reports written into the run directory (html, xlsx, md, json, junit, oscal; json is results.json).")
 @click.option("--lang", type=click.Choice(reports.LANGS), default="zh", show_default=True, help="Report language.")

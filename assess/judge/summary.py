@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from assess.judge import coverage
+from assess.judge import conclusion, coverage
 from assess.model import VERDICT_ZH, VERDICTS
 
 _ORDER = ["PES", "CNS", "ABS", "CES", "SMC", "PSS", "ORS", "HRS", "CMS", "MMS"]
@@ -70,6 +70,9 @@ def render_text(doc: dict[str, Any]) -> str:
     lines.append(f"predicted conclusion ({c.get('template', '2025')} template, self-assessment): "
                  f"{c['conclusion_zh']}  {figure} over {c['items_counted']} decided items; "
                  f"{c['items_pending']} of {c['items_total']} items still need interview or have errors")
+    other = conclusion.uncertainty(c)
+    if other:
+        lines.append(f"  {c['conclusion_zh']}；{other}")
     if warning:
         lines.append("覆盖不完整：上述预测不包含未能采集或未评估的部分（见开头）。 / Coverage is incomplete: the "
                      "prediction leaves out what could not be collected or assessed (see the top).")
