@@ -44,6 +44,7 @@ _TEXT = {
     "items_pending": ("待核查或无法判定的测评项", "Items still to check or undetermined"),
     "major_risks": ("重大风险隐患", "Major risks"),
     "high_risks": ("高风险问题", "High-risk findings"),
+    "other_high_risks": ("其他高风险（不含重大风险隐患）", "Other high risks (major risks not included)"),
     "none_found": ("未发现", "None found"),
     "not_assessed": ("未评估（证据缺失）", "Not assessed (evidence missing)"),
     "coverage": ("评估范围不完整", "Coverage is incomplete"),

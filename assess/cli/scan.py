@@ -101,6 +101,12 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
         sys.exit(130)
     bar.close()
     show_outcome(outcome, formats, lang, quiet)
+    if not quiet:
+        scope = [*(["-i", str(inventory_path)] if inventory_path else []),
+                 *(["--profile", profile_name] if profile_name != "level3" else []),
+                 *(["--controls", str(controls_dir)] if controls_dir else [])]
+        for line in summary.next_step(outcome.document, scope, str(answers_path) if answers_path else None):
+            click.echo(line)
     if fail_on and judgement.exceeds(outcome.document, fail_on):
         sys.exit(1)
     if outcome.collection_errors:

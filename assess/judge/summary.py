@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter, defaultdict
 from typing import Any
 
-from assess.judge import conclusion, coverage
+from assess.judge import conclusion, coverage, remediation
 from assess.model import VERDICT_ZH, VERDICTS
 
+_PRIORITY = {"major": "重大风险隐患", "high": "高风险", "normal": "一般"}
 _ORDER = ["PES", "CNS", "ABS", "CES", "SMC", "PSS", "ORS", "HRS", "CMS", "MMS"]
 
 
@@ -19,20 +21,11 @@ def counts_by_class(doc: dict[str, Any]) -> dict[str, Counter]:
 
 
 def worst_gaps(doc: dict[str, Any], limit: int = 10) -> list[dict[str, Any]]:
-    """Failed and partial results, heaviest item first, then the most objects affected."""
-    by_item: dict[str, dict[str, Any]] = {}
-    for r in doc["results"]:
-        if r["verdict"] not in ("fail", "partial"):
-            continue
-        entry = by_item.setdefault(r["item"], {"item": r["item"], "clause": r["clause"], "weight": r["weight"],
-                                               "control_point": r["control_point"], "objects": [],
-                                               "verdict": r["verdict"], "reason": r["reason"]})
-        entry["objects"].append(r["object"])
-        if r["verdict"] == "fail":
-            entry["verdict"] = "fail"
-    gaps = sorted(by_item.values(), key=lambda g: (-g["weight"], g["verdict"] != "fail", -len(g["objects"]),
-                                                    g["item"]))
-    return gaps[:limit]
+    """The first entries of the 整改清单 (assess/judge/remediation.py): one order of priority everywhere."""
+    plan = doc.get("remediation")
+    if plan is None:
+        plan = remediation.plan(doc)
+    return plan[:limit]
 
 
 def render_text(doc: dict[str, Any]) -> str:
@@ -50,10 +43,13 @@ def render_text(doc: dict[str, Any]) -> str:
     gaps = worst_gaps(doc)
     if gaps:
         lines.append("")
-        lines.append("worst gaps:")
+        lines.append("worst gaps (整改清单 order):")
         for g in gaps:
-            lines.append(f"  {g['item']} {g['clause']:<10} w{g['weight']:.1f} {VERDICT_ZH[g['verdict']]}"
-                         f"  {g['control_point']}  [{', '.join(g['objects'])}]  {g['reason']}")
+            label = _PRIORITY.get(g.get("priority") or "normal", "")
+            lines.append(f"  {g['rank']}. {label} {g['item']} {g['clause']:<10} w{g['weight']:.1f} "
+                         f"{VERDICT_ZH[g['verdict']]}  {g['control_point']}  [{', '.join(g['objects'])}]")
+            if g.get("gap"):
+                lines.append(f"       {g['gap']}")
     risks = [f for f in doc.get("highrisk") or [] if f.get("status") == "triggered"]
     if risks:
         lines.append("")
@@ -77,3 +73,20 @@ def render_text(doc: dict[str, Any]) -> str:
         lines.append("覆盖不完整：上述预测不包含未能采集或未评估的部分（见开头）。 / Coverage is incomplete: the "
                      "prediction leaves out what could not be collected or assessed (see the top).")
     return "\n".join(lines)
+
+
+def next_step(doc: dict[str, Any], scope: list[str], answers: str | None) -> list[str]:
+    """What to do after a scan that left results 待核查: write the questionnaire, fill it in, scan with it.
+    `scope` is the scan's -i/--profile/--controls arguments, repeated in the commands shown."""
+    pending = sum(1 for r in doc["results"] if r["verdict"] == "manual")
+    if not pending:
+        return []
+    if answers:
+        q = doc.get("questionnaire") or {}
+        return [f"next: {pending} results are still 待核查; answer the open entries of {answers} "
+                f"({q.get('answered', 0)} of {q.get('total', 0)} answered) and scan again:",
+                f"  {shlex.join(['assess', 'scan', *scope, '--answers', answers])}"]
+    return [f"next: {pending} results are 待核查 (interview or documents needed). Write the questionnaire, "
+            "fill it in, scan with it:",
+            f"  {shlex.join(['assess', 'questionnaire', 'init', *scope, '-o', 'answers.yaml'])}",
+            f"  {shlex.join(['assess', 'scan', *scope, '--answers', 'answers.yaml'])}"]
