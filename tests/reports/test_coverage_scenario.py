@@ -95,3 +95,24 @@ def test_web_app_down_is_not_good_news(tmp_path):
     data = json.loads(CliRunner().invoke(main, ["diff", "--history", str(db), "--format", "json"]).output)
     assert data["summary"]["fixed"] == 0 and data["summary"]["no_longer_assessed"] > 0
     assert data["major_risks"]["cleared"] == [] and data["major_risks"]["no_longer_assessed"]
+
+
+def test_summary_fits_80_columns_and_honours_no_color(tmp_path, monkeypatch):
+    """Issue 16.6: every summary line fits 80 terminal columns (CJK counted as two), long object lists are
+    cut with a count; colour on a terminal, none with NO_COLOR."""
+    from assess.judge import summary
+    from tests.reports.synthetic import make_run
+
+    _run_dir, doc = make_run(tmp_path, 12)
+    doc["objects"][0]["error"] = "connection refused: " + "a very long reason " * 8
+    text = summary.render_text(doc)
+    assert max(summary.display_width(line) for line in text.splitlines()) <= 80
+    assert "+" in text[text.index("worst gaps"):]  # objects beyond the third are counted, not listed
+    inv = tmp_path / "inv.yaml"
+    inv.write_text("objects:\n  - {id: alpha, type: linux, transport: local}\ninterview_objects: false\n")
+    args = ["scan", "-i", str(inv), "--no-history", "--out", str(tmp_path / "o")]
+    coloured = CliRunner().invoke(main, args, color=True)
+    assert "\x1b[1m" in coloured.stdout
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = CliRunner().invoke(main, args, color=True)
+    assert "\x1b[" not in plain.stdout and "predicted conclusion" in plain.stdout
