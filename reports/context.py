@@ -162,6 +162,12 @@ class Context:
             self._records[key] = record_text(row, self)
         return self._records[key]
 
+    def reason(self, row: dict[str, Any]) -> str:
+        """A result's reason as a sentence in the report language (assess.reports.record.reason_text)."""
+        from assess.reports.record import reason_text
+
+        return reason_text(row, self)
+
     @property
     def t(self) -> dict[str, str]:
         return labels.text(self.lang)

@@ -49,6 +49,7 @@ _TEXT = {
     "not_assessed": ("未评估（证据缺失）", "Not assessed (evidence missing)"),
     "coverage": ("评估范围不完整", "Coverage is incomplete"),
     "conservative": ("最保守", "most conservative"),
+    "raw": ("原始记录", "raw"),
     "readings": ("其他算法下的结论", "Under other readings of the formula"),
     "compensated": ("已由补偿措施抵消", "Cancelled by a compensating measure"),
     "compensated_by": ("补偿措施", "Compensating measure"),

@@ -166,3 +166,29 @@ def test_record_of_every_check_status():
         en = record_text(row, Context(doc, None, "en"))
         assert zh.startswith("经核查，标题：") and en.startswith("Examined: title:")
     assert "未执行" in zh and "not run" in en
+
+
+def test_reasons_read_as_sentences_with_the_raw_text_one_click_away(tmp_path):
+    """Issue 16.3: "1/2 checks passed; failed: linux.x" becomes "2 项检查中 1 项通过；未通过：<check title>" in the
+    report language; the stored reason stays in a <details> next to it."""
+    import html as html_mod
+
+    from assess.reports.context import Context
+    from assess.reports.record import reason_text
+
+    run_dir, doc = make_run(tmp_path, 2)
+    row = next(r for r in doc["results"] if r["verdict"] == "partial" and not r.get("answer")
+               and any(c["status"] == "fail" for c in r["checks"]))
+    failed = next(c for c in row["checks"] if c["status"] == "fail")
+    zh, en = Context(doc, run_dir), Context(doc, run_dir, lang="en")
+    said = reason_text(row, zh)
+    counted = [c for c in row["checks"] if c["status"] not in ("na", "manual")]
+    passed = sum(1 for c in counted if c["status"] == "pass")
+    assert said.startswith(f"{len(counted)} 项检查中 {passed} 项通过；未通过：") and zh.check_title(failed["check"]) in said
+    assert "checks passed" not in said and failed["check"] not in said
+    assert reason_text(row, en).startswith(f"{passed} of {len(counted)} checks passed; failed: ")
+    assert en.check_title(failed["check"]) in reason_text(row, en)
+    page = html_mod.unescape(reports.render(doc, run_dir, ["html"])[0].read_text())
+    assert said in page
+    raw = page[page.index(said):]
+    assert raw.index("<details class=\"raw\">") < raw.index(row["reason"]) < raw.index("</details>")
