@@ -102,8 +102,11 @@ def rates_2025(rows: Iterable[Mapping[str, Any]], config: Mapping[str, Any]) -> 
     """The 符合率 (0–1) under each reading of READINGS_2025."""
     rows = list(rows)
     scores = item_scores(rows, config)
-    counted = [(r["verdict"], verdict_score(r["verdict"], config)) for r in rows]
-    counted = [(v, s) for v, s in counted if s is not None]
+    counted: list[tuple[str, float]] = []
+    for r in rows:
+        score = verdict_score(r["verdict"], config)
+        if score is not None:
+            counted.append((r["verdict"], score))
     return {
         "item_mean": sum(scores.values()) / len(scores) if scores else 0.0,
         "result_mean": sum(s for _, s in counted) / len(counted) if counted else 0.0,
@@ -113,11 +116,13 @@ def rates_2025(rows: Iterable[Mapping[str, Any]], config: Mapping[str, Any]) -> 
 
 def _readings(values: Mapping[str, float], verdict: Callable[[float], str], zh: Mapping[str, str],
               en: Mapping[str, str], scale: float) -> dict[str, Any]:
-    readings = [{"reading": name, "value": round(value * scale, 4 if scale == 1 else 2), "conclusion": verdict(value),
-                 "label_zh": zh[name], "label_en": en[name]} for name, value in values.items()]
-    for r in readings:
-        r["conclusion_zh"] = {**CONCLUSION_ZH, **GRADE_ZH}[r["conclusion"]]
-        r["conclusion_en"] = {**CONCLUSION_EN, **GRADE_EN}[r["conclusion"]]
+    readings: list[dict[str, Any]] = []
+    for name, value in values.items():
+        key = verdict(value)
+        readings.append({"reading": name, "value": round(value * scale, 4 if scale == 1 else 2), "conclusion": key,
+                         "conclusion_zh": {**CONCLUSION_ZH, **GRADE_ZH}[key],
+                         "conclusion_en": {**CONCLUSION_EN, **GRADE_EN}[key], "label_zh": zh[name],
+                         "label_en": en[name]})
     worst = max(readings, key=lambda r: _SEVERITY[r["conclusion"]])
     return {"readings": readings, "conservative": worst["reading"],
             "uncertain": len({r["conclusion"] for r in readings}) > 1}
