@@ -8,6 +8,7 @@ from typing import Any
 OBJECT_TYPES = (
     "linux", "database", "middleware", "webapp",
     "network-device", "security-device", "site", "organization",
+    "cloud-account",
 )
 #: Engines (sub-types) an object type may name, used as `type:engine` keys in conventions.
 ENGINES = {
@@ -42,8 +43,8 @@ class Item:
     """One level-3 测评项."""
 
     id: str
-    clause: str
-    letter: str
+    clause: str  # 8.1.4.1 a; a control point with one requirement has no letter: 8.1.4.5
+    letter: str  # '' for a single requirement
     class_code: str
     class_name: str
     class_name_en: str
@@ -64,6 +65,8 @@ class Item:
     note: str = ""
     file: str = ""
     line: int = 0
+    #: extension items: who the item applies to under each reading ({reading: tenant|platform|conditional})
+    applicability: dict[str, str] = field(default_factory=dict)
 
     def convention_for(self, object_type: str, engine: str | None) -> Convention | None:
         if engine and f"{object_type}:{engine}" in self.conventions:
@@ -98,6 +101,8 @@ class Check:
     # The rule only proves presence (a backup job, cluster software): when it fails, the measure may live
     # outside the host (backup server, hypervisor HA, load balancer), so the check is 待核查, not 不符合.
     absent_is_unproven: bool = False
+    #: further object types the same check runs on (a checks file naming several `object_type`s)
+    also_types: list[str] = field(default_factory=list)
     file: str = ""
     line: int = 0
 

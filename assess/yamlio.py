@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from assess.errors import InputError
+from assess.limits import MAX_TEXT_FILE, MAX_YAML_DEPTH, MAX_YAML_VALUES, read_capped
 
 
 class Node(dict):
@@ -75,12 +76,50 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
+def _bounded(root: yaml.Node, name: str) -> None:
+    """Refuse a document whose aliases expand it beyond MAX_YAML_VALUES values, or that nests too deep.
+
+    PyYAML shares an aliased node instead of copying it, so `a: &a [x, x]`, `b: &b [*a, *a]`, ... costs
+    nothing to load but exponential memory once anything walks it (plain(), str()). The expanded size is
+    counted on the node graph, each shared node once, without recursion.
+    """
+    sizes: dict[int, int] = {}
+    path: set[int] = set()
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        key = id(node)
+        children = ([x for pair in node.value for x in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        line = node.start_mark.line + 1
+        if done:
+            path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_YAML_VALUES:
+                raise InputError(f"YAML aliases expand this document to more than {MAX_YAML_VALUES} values",
+                                 name, line)
+            continue
+        if key in sizes:
+            continue
+        if key in path:
+            raise InputError("recursive YAML alias (a collection that contains itself)", name, line)
+        if depth > MAX_YAML_DEPTH:
+            raise InputError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep", name, line)
+        path.add(key)
+        stack.append((node, depth, True))
+        stack += [(c, depth + 1, False) for c in children if id(c) not in sizes]
+
+
 def load_text(text: str, name: str) -> Any:
-    """Parse YAML text; syntax errors become InputError with the file and line."""
+    """Parse YAML text; syntax errors and alias bombs become InputError with the file and line."""
     loader = _Loader(text)
     loader.name = name
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _bounded(node, name)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -93,16 +132,18 @@ def load_text(text: str, name: str) -> Any:
 
 
 def read_text(path: str | Path, expected: str = "a YAML file") -> str:
-    """A UTF-8 text file's content; a missing, unreadable or binary file becomes one InputError."""
+    """A UTF-8 text file's content; a missing, unreadable, binary or oversized file becomes one InputError."""
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        return read_capped(path, MAX_TEXT_FILE).decode("utf-8")
     except FileNotFoundError:
         raise InputError("no such file", str(path)) from None
     except IsADirectoryError:
         raise InputError(f"is a directory, expected {expected}", str(path)) from None
     except PermissionError:
         raise InputError("permission denied", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {expected}: {exc.strerror or exc}", str(path)) from None
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", str(path)) from None
 

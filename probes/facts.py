@@ -180,7 +180,9 @@ def all_facts() -> dict[str, dict[str, Fact]]:
 
 
 def _load_definitions() -> None:
+    import assess.probes.cloud  # noqa: F401  (declares the cloud-account facts)
     import assess.probes.database  # noqa: F401  (registers the database facts)
     import assess.probes.http  # noqa: F401  (declares the webapp facts)
     import assess.probes.linux  # noqa: F401  (registers the Linux facts)
     import assess.probes.middleware  # noqa: F401  (registers the middleware facts)
+    import assess.probes.network  # noqa: F401  (declares the network/security device facts)

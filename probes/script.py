@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assess.probes import redact
 from assess.probes.facts import Fact, Section
 
 PRELUDE = r"""
@@ -32,8 +33,8 @@ umask 077
 exec 4>&1
 # _esc: prefix every line with `|` except the collector's own markers (the token comes from the environment).
 _esc() { _AB="$B " awk 'index($0, ENVIRON["_AB"]) == 1 { print; next } { print "|" $0 }'; }
-# _cat FILE: the file with a final newline guaranteed (awk adds one where it is missing); one process.
-_cat() { awk 1 "$1" 2>/dev/null; }
+# _cat FILE: the file, secrets redacted (assess.probes.redact), with a final newline guaranteed; one process.
+_cat() { awk "$_RX" "$1" 2>/dev/null; }
 # _file PATH...: the content of each file (under $R), or that it is missing or unreadable.
 _file() {
   for _f in "$@"; do
@@ -48,10 +49,10 @@ _glob() {
     for _f in $R$_p; do [ -e "$_f" ] && [ ! -d "$_f" ] && _file "${_f#"$R"}"; done
   done
 }
-# _cmd NAME ARGS...: run a command with its exit status, or say it is not installed.
+# _cmd NAME ARGS...: run a command with its exit status (output redacted), or say it is not installed.
 _cmd() {
   if command -v "$1" >/dev/null 2>&1; then
-    echo "$B C $*"; "$@" 2>&1; echo "$B RC $?"
+    echo "$B C $*"; { "$@" 2>&1; echo "$B RC $?"; } | _redact
   else echo "$B X $1"; fi
 }
 # _t SECONDS CMD...: bound a slow command where timeout(1) exists.
@@ -96,7 +97,7 @@ def build(facts: Iterable[Fact], token: str | None = None, root: str = "", setup
     if "'" in root:
         raise ValueError("root path must not contain a single quote")
     parts = ["#!/bin/sh", "# assess collector: read-only; one section per fact",
-             FRESH_TOKEN if fresh else f"B='{token}'", f"R='{root.rstrip('/')}'", PRELUDE]
+             FRESH_TOKEN if fresh else f"B='{token}'", f"R='{root.rstrip('/')}'", redact.SHELL, PRELUDE]
     if root:
         parts.append(ROOTFS_CMD)
     if setup:

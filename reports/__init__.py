@@ -1,4 +1,4 @@
-"""Renderers of a run's results: html, xlsx (测评记录), md, json, junit, oscal.
+"""Renderers of a run's results: html, xlsx (测评记录), docx (Word 自评估报告), md, json, junit, oscal.
 
 `render(document, run_dir, formats, lang)` is the one entry point (scan, report, bundle import and
 schedules call it). It checks the document and the evidence files first, renders every format into
@@ -16,9 +16,9 @@ from typing import Any
 
 from assess.errors import InputError
 
-FORMATS = ("html", "xlsx", "md", "json", "junit", "oscal")
+FORMATS = ("html", "xlsx", "docx", "md", "json", "junit", "oscal")
 LANGS = ("zh", "en")
-_NAMES = {"html": "report{lang}.html", "xlsx": "record{lang}.xlsx", "md": "report{lang}.md",
+_NAMES = {"html": "report{lang}.html", "xlsx": "record{lang}.xlsx", "docx": "report{lang}.docx", "md": "report{lang}.md",
           "json": "report.json", "junit": "report.junit.xml", "oscal": "report.oscal.json"}
 
 
@@ -41,6 +41,8 @@ def _renderer(fmt: str) -> Callable[[Any], bytes]:
         from assess.reports.html import render_html as fn
     elif fmt == "xlsx":
         from assess.reports.xlsx import render_xlsx as fn
+    elif fmt == "docx":
+        from assess.reports.docx import render_docx as fn
     elif fmt == "md":
         from assess.reports.markdown import render_markdown as fn
     elif fmt == "json":

@@ -242,8 +242,8 @@ class Context:
 
     @cached_property
     def findings(self) -> dict[str, list[dict[str, Any]]]:
-        """High-risk findings grouped by rule: triggered, compensated and not assessed (never hidden)."""
-        out: dict[str, list[dict[str, Any]]] = {"triggered": [], "compensated": [], "not_assessed": []}
+        """High-risk findings grouped by rule: triggered, compensated and unassessed (never hidden)."""
+        out: dict[str, list[dict[str, Any]]] = {"triggered": [], "compensated": [], "unassessed": []}
         grouped: dict[tuple[str, str], dict[str, Any]] = {}
         for f in self.doc["highrisk"]:
             key = (f["status"], f["rule"])
@@ -252,7 +252,7 @@ class Context:
                 g = grouped[key] = {**f, "objects": [], "evidence": []}
                 out[f["status"]].append(g)
             g["objects"].append(f["object"])
-            g["evidence"] += f.get("triggered_by", [])
+            g["evidence"] += f.get("triggered_by", []) + f.get("pending", [])
         for groups in out.values():
             groups.sort(key=lambda g: (not g["major"], g["rule"]))
         return out

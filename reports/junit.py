@@ -60,6 +60,9 @@ def render_junit(ctx: Context) -> bytes:
             kind = "major-risk" if f.get("major") else "high-risk"
             el = ET.SubElement(case, "failure", message=ctx.finding_title(f), type=kind)
             el.text = "; ".join(f"{n.get('item') or n.get('check')}@{n['object']}" for n in f.get("triggered_by", []))
+        elif f["status"] == "unassessed":
+            el = ET.SubElement(case, "error", message="unassessed: its evidence is undetermined", type="unassessed")
+            el.text = "; ".join(f"{n.get('item') or n.get('check')}@{n['object']}" for n in f.get("pending", []))
         else:
             ET.SubElement(case, "skipped", message="compensated: " + "; ".join(
                 m["title"] for m in f.get("compensated_by", [])))

@@ -54,6 +54,8 @@ _TEXT = {
     "compensated": ("已由补偿措施抵消", "Cancelled by a compensating measure"),
     "compensated_by": ("补偿措施", "Compensating measure"),
     "triggered_by": ("触发依据", "Triggered by"),
+    "unassessed": ("待核查：所需证据无法判定，不能排除", "To be checked: its evidence is undetermined, so it cannot be ruled out"),
+    "pending": ("无法判定的依据", "Undetermined evidence"),
     "veto": ("存在高风险，结论为“差”（一票否决）", "A high risk is present: the grade is 'poor' (veto)"),
     "formula": ("计算方法", "Formula"),
     "by_class": ("各安全类测评结果", "Verdicts by class"),
@@ -96,7 +98,7 @@ _TEXT = {
     "requirement": ("要求", "Requirement"),
     "record": ("结果记录", "Record"),
     "extension": ("扩展标准", "Standard"),
-    "points": ("分值", "Weight"),
+    "points": ("分值", "Score"),
     "evidence_ids": ("证据编号", "Evidence ids"),
     "version": ("IP / 版本", "Address / version"),
     "summary_sheet": ("结论与整改", "Conclusion and fixes"),
@@ -110,6 +112,25 @@ _TEXT = {
     "item_id": ("编号", "Id"),
     "objects_affected": ("涉及对象", "Objects"),
     "unverified": ("未经核实", "unverified"),
+    "ip_version_use": ("IP / 版本 / 用途", "Address / version / purpose"),
+    "system_name": ("被测系统名称", "System assessed"),
+    "object_name": ("测评对象名称", "Object"),
+    "assessor": ("测评人员", "Assessed by"),
+    "assessed_on": ("测评日期", "Date"),
+    "notice": ("说明", "Notice"),
+    "self_assessment_notice": ("本记录为自评估结果，由 assess 工具根据采集证据与访谈答复生成，是对测评结论的预测，"
+                               "不是测评机构出具的测评结论。",
+                               "This record is a self-assessment made by the assess tool from collected evidence "
+                               "and interview answers: a prediction, not an accredited evaluator's conclusion."),
+    "method": ("测评方法", "Method"),
+    "tally_sheet": ("汇总", "Tally"),
+    "tally_title": ("测评结果汇总", "Results by class and control point"),
+    "results_counted": ("结果数", "Results"),
+    "cp_score": ("得分（满分10）", "Score (of 10)"),
+    "class_total": ("小计", "Subtotal"),
+    "tally_note": ("以上为自评预测，非测评机构结论；得分按控制点加权平均计算（不适用不计入）。",
+                   "A self-assessment prediction, not an evaluator's conclusion; scores are weighted means per "
+                   "control point (not applicable excluded)."),
 }
 
 

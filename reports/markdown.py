@@ -27,6 +27,8 @@ def render_markdown(ctx: Context) -> bytes:
            f"{t['template']} {concl['template']} · {t['catalog']} {run.get('catalog', {}).get('id', '')}", ""]
     if ctx.coverage_lines:
         out += [f"> **{t['coverage']}**", ">"] + [f"> {line.strip()}  " for line in ctx.coverage_lines] + [""]
+    if run.get("warnings"):
+        out += [f"**{t['warnings']}**", "", *(f"- {w}" for w in run["warnings"]), ""]
     out += [f"## {t['conclusion']}", "", f"> {t['prediction']}", ""]
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
     out.append(f"**{value}**")
@@ -60,10 +62,11 @@ def render_markdown(ctx: Context) -> bytes:
              ", ".join(f"{n.get('item') or n.get('check')}@{n['object']}" for n in f["evidence"]),
              f["remediation_en"] if ctx.lang == "en" and f.get("remediation_en") else f["remediation"]]
             for f in triggered])
-    for f in ctx.findings["not_assessed"]:
+    for f in ctx.findings["unassessed"]:
+        pending = ", ".join(f"{n.get('item') or n.get('check')}@{n['object']}" for n in f["evidence"])
         out.append(f"- {t['not_assessed']}: {P['major'] if f['major'] else P['high']} {ctx.finding_title(f)} — "
-                   f"{', '.join(f['objects'])}")
-    if ctx.findings["not_assessed"]:
+                   f"{', '.join(f['objects'])} — {t['unassessed']} ({t['pending']}: {pending})")
+    if ctx.findings["unassessed"]:
         out.append("")
     elif not triggered:
         out += [t["none_found"], ""]

@@ -102,10 +102,10 @@ def render_oscal(ctx: Context) -> bytes:
             "statement": statement,
             "props": [_prop("rule", f["rule"]), _prop("major-risk", "true" if f.get("major") else "false"),
                       _prop("object-id", f["object"])],
-            "status": {"triggered": "open", "not_assessed": "investigating"}.get(f["status"], "deviation-approved"),
+            "status": {"triggered": "open", "unassessed": "investigating"}.get(f["status"], "deviation-approved"),
         }
         related = [{"observation-uuid": uid("observation", n["item"], n["object"])}
-                   for n in f.get("triggered_by", []) if "item" in n]
+                   for n in f.get("triggered_by", []) + f.get("pending", []) if "item" in n]
         if related:
             risk["related-observations"] = related
         risks.append(risk)

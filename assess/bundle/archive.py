@@ -1,9 +1,11 @@
 """Writing bundle archives (.zip / .tar.gz) and extracting untrusted ones safely.
 
 Extraction accepts regular files and directories only. It rejects absolute paths, `..` components,
-symlinks, hardlinks, device files and FIFOs, duplicate entries, and decompression bombs (a cap on the
-total size, on the number of entries, and on the ratio of extracted bytes to archive bytes, enforced
-while the bytes are written, so a lying header does not help). Every file is created with O_EXCL and
+symlinks, hardlinks, device files, FIFOs and sparse files, duplicate entries, and decompression bombs (a cap
+on the total size, on the number of entries, and on the ratio of extracted bytes to archive bytes, enforced
+while the bytes are written, so a lying header does not help). Tar long-name and pax extended headers are
+capped before they are read (tarfile holds them in memory whole), and a zip's central directory is counted
+from its raw records before zipfile builds an object per entry. Every file is created with O_EXCL and
 O_NOFOLLOW below a destination that did not exist before, so nothing is written anywhere else; on any
 problem the destination is removed and one clear InputError is raised.
 """
@@ -14,6 +16,7 @@ import contextlib
 import os
 import shutil
 import stat
+import struct
 import tarfile
 import time
 import zipfile
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from assess import safefile
 from assess.errors import InputError
 
 SUFFIXES = (".zip", ".tar.gz", ".tgz")
@@ -37,6 +41,8 @@ class Limits:
     max_entries: int = 200_000
     max_ratio: int = 200
     slack: int = 8 * 1024 * 1024  # small archives may expand this much whatever their ratio
+    max_extended: int = 1024 * 1024  # one tar long-name or pax header
+    max_extended_total: int = 16 * 1024 * 1024  # all of them (tarfile keeps every member's pax headers)
 
 
 class UnsafeArchive(InputError):
@@ -63,27 +69,28 @@ def kind_of(path: Path) -> str:
 
 
 def write(src_dir: Path, out: Path, top: str) -> None:
-    """Pack every regular file under `src_dir` as `top/<relative path>`, in sorted order."""
+    """Pack every regular file under `src_dir` as `top/<relative path>`, in sorted order, into `out` (mode 0600).
+
+    The archive is written under a random new name next to `out` and renamed into place (`assess.safefile`).
+    """
     files = sorted(p for p in src_dir.rglob("*") if p.is_file())
     kind = kind_of(out)
-    tmp = out.with_name(f".{out.name}.partial")
     try:
-        if kind == "zip":
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-                for p in files:
-                    zf.write(p, f"{top}/{p.relative_to(src_dir).as_posix()}")
-        else:
-            with tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as tf:
-                for p in files:
-                    info = tf.gettarinfo(str(p), f"{top}/{p.relative_to(src_dir).as_posix()}")
-                    info.uid = info.gid = 0
-                    info.uname = info.gname = ""
-                    info.mode = 0o644
-                    with open(p, "rb") as fh:
-                        tf.addfile(info, fh)
-        os.replace(tmp, out)
+        with safefile.replacing(out) as fh:
+            if kind == "zip":
+                with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+                    for p in files:
+                        zf.write(p, f"{top}/{p.relative_to(src_dir).as_posix()}")
+            else:
+                with tarfile.open(fileobj=fh, mode="w:gz", format=tarfile.PAX_FORMAT) as tf:
+                    for p in files:
+                        info = tf.gettarinfo(str(p), f"{top}/{p.relative_to(src_dir).as_posix()}")
+                        info.uid = info.gid = 0
+                        info.uname = info.gname = ""
+                        info.mode = 0o644
+                        with open(p, "rb") as src:
+                            tf.addfile(info, src)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write archive: {exc.strerror or exc}", str(out)) from None
 
 
@@ -124,6 +131,58 @@ def _zip_entries(zf: zipfile.ZipFile) -> Iterator[_Entry]:
                      lambda info=info: zf.open(info))
 
 
+def zip_entry_count(path: Path, stop_after: int | None = None) -> int:
+    """The number of records in a zip's central directory, read record by record (stops past `stop_after`)."""
+    with open(path, "rb") as fp:
+        endrec = zipfile._EndRecData(fp)  # type: ignore[attr-defined]  # stdlib's own EOCD reader
+        if not endrec:
+            raise zipfile.BadZipFile("File is not a zip file")
+        size_cd, offset_cd = endrec[zipfile._ECD_SIZE], endrec[zipfile._ECD_OFFSET]  # type: ignore[attr-defined]
+        start = endrec[zipfile._ECD_LOCATION] - size_cd  # type: ignore[attr-defined]
+        if endrec[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+            start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore[attr-defined]
+        if start < 0 or offset_cd < 0:
+            raise zipfile.BadZipFile("Bad offset for central directory")
+        fp.seek(start)
+        count = done = 0
+        while done < size_cd and (stop_after is None or count <= stop_after):
+            head = fp.read(46)
+            if len(head) != 46 or head[:4] != b"PK\x01\x02":
+                raise zipfile.BadZipFile("Bad central directory record")
+            name_len, extra_len, comment_len = struct.unpack("<HHH", head[28:34])
+            fp.seek(name_len + extra_len + comment_len, os.SEEK_CUR)
+            done += 46 + name_len + extra_len + comment_len
+            count += 1
+        return count
+
+
+def _capped_tarinfo(limits: Limits) -> type[tarfile.TarInfo]:
+    """A TarInfo class that refuses oversized extended headers and sparse files before tarfile reads them."""
+
+    class Capped(tarfile.TarInfo):
+        def _proc_member(self, tf):  # type: ignore[no-untyped-def]
+            if self.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
+                             tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE):
+                if self.size > limits.max_extended:
+                    raise UnsafeArchive(f"tar extended header of {self.size} bytes (long name or pax header; at "
+                                        f"most {limits.max_extended} accepted)")
+                total = getattr(tf, "_assess_extended", 0) + self.size
+                if total > limits.max_extended_total:
+                    raise UnsafeArchive(f"tar extended headers add up to more than {limits.max_extended_total} "
+                                        "bytes")
+                tf._assess_extended = total
+            elif self.type == tarfile.GNUTYPE_SPARSE:
+                self._sparse(tf)
+            return super()._proc_member(tf)
+
+        def _sparse(self, *_: object) -> None:
+            raise UnsafeArchive(f"entry {self.name!r} is a sparse file; only regular files are accepted")
+
+        _proc_gnusparse_00 = _proc_gnusparse_01 = _proc_gnusparse_10 = _sparse
+
+    return Capped
+
+
 def _tar_entries(tf: tarfile.TarFile) -> Iterator[_Entry]:
     for info in tf:
         if info.issym() or info.islnk():
@@ -153,10 +212,13 @@ def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> Path:
     budget = min(limits.max_total, max(limits.slack, packed * limits.max_ratio))
     try:
         if kind == "zip":
+            if zip_entry_count(archive, limits.max_entries) > limits.max_entries:
+                raise UnsafeArchive(f"more than {limits.max_entries} entries in the central directory "
+                                    "(decompression bomb?)")
             with zipfile.ZipFile(archive) as zf:
                 _extract_entries(_zip_entries(zf), dest, budget, packed, limits)
         else:
-            with tarfile.open(archive, "r:gz") as tf:
+            with tarfile.open(archive, "r:gz", tarinfo=_capped_tarinfo(limits)) as tf:
                 _extract_entries(_tar_entries(tf), dest, budget, packed, limits)
     except UnsafeArchive as exc:
         shutil.rmtree(dest, ignore_errors=True)
@@ -207,7 +269,7 @@ def _open_dirs(root_fd: int, parts: tuple[str, ...]) -> int:
     fd = root_fd
     for part in parts:
         try:
-            os.mkdir(part, 0o755, dir_fd=fd)
+            os.mkdir(part, 0o700, dir_fd=fd)
         except FileExistsError:
             pass
         try:
@@ -224,7 +286,7 @@ def _open_dirs(root_fd: int, parts: tuple[str, ...]) -> int:
 
 def _write_file(parent_fd: int, name: str, entry: _Entry, written: int, budget: int, packed: int) -> int:
     try:
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=parent_fd)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=parent_fd)
     except FileExistsError:
         raise UnsafeArchive(f"entry {entry.name!r} appears twice") from None
     with os.fdopen(fd, "wb") as out:

@@ -1,26 +1,21 @@
-#!/usr/bin/env python3
-"""Check an assess evidence bundle (a BagIt 1.0 bag) with nothing but the Python standard library.
+"""The keyless checks of an evidence bundle (a BagIt 1.0 bag): declaration, Payload-Oxum, both manifests.
 
-    python3 verify.py [BAG_DIRECTORY]        (default: the directory this script is in)
-
-Checks bagit.txt, the Payload-Oxum in bag-info.txt, and every SHA-256 in manifest-sha256.txt and
-tagmanifest-sha256.txt; names each changed, missing and extra file; exits 1 on any problem.
-The signature (manifest-sha256.txt.sig) is checked with stock OpenSSH; the command is printed below.
-
-This file is also `assess.bundle.bagcheck`: assess runs the same checks before the signature checks.
+Every file of the bag except the signature is listed in one of the manifests, and the signature
+(`tagmanifest-sha256.txt.sig`) is over the tag manifest, which lists the payload manifest: so an unlisted,
+missing or changed file anywhere in the bag fails here or in the signature check (`assess.bundle.verify`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 MANIFEST = "manifest-sha256.txt"
 TAGMANIFEST = "tagmanifest-sha256.txt"
-SIGNATURE = "manifest-sha256.txt.sig"
+SIGNATURE = "tagmanifest-sha256.txt.sig"
+LEGACY_SIGNATURE = "manifest-sha256.txt.sig"  # before the tag manifest was signed: covered the payload only
 NAMESPACE = "assess-bundle"
 
 
@@ -145,7 +140,7 @@ def check(root: Path) -> BagReport:
     regular = {n for n in present if (root / n).is_file() and not (root / n).is_symlink()}
     payload = {n for n in regular if n.startswith("data/")}
     _check_manifest(root, MANIFEST, payload, report, "payload file")
-    tags = regular - payload - {TAGMANIFEST}
+    tags = regular - payload - {TAGMANIFEST, SIGNATURE}
     if (root / TAGMANIFEST).is_file():
         _check_manifest(root, TAGMANIFEST, tags, report, "tag file")
     else:
@@ -174,26 +169,3 @@ def _check_manifest(root: Path, name: str, present: set[str], report: BagReport,
             report.problems.append(f"{path}: changed (sha256 differs from {name})")
     for path in sorted(present - set(listed)):
         report.problems.append(f"{path}: extra {what}, not listed in {name}")
-
-
-def main(argv: list[str]) -> int:
-    root = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent
-    report = check(root)
-    for problem in report.problems:
-        print(f"FAIL {problem}")
-    if report.ok:
-        print(f"OK   {report.payload_files} payload files, {report.payload_bytes} bytes: every SHA-256 and "
-              "the Payload-Oxum match")
-    signature = root / SIGNATURE
-    if signature.is_file():
-        signer = report.first("x-signer", "SIGNER")
-        print("Signature: check it with OpenSSH against the signer's key sent to you out of band:")
-        print(f"  ssh-keygen -Y verify -f allowed_signers -I '{signer}' -n {NAMESPACE} "
-              f"-s {signature} < {root / MANIFEST}")
-    else:
-        print("Signature: none (this bundle is not signed)")
-    return 0 if report.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))

@@ -5,16 +5,17 @@ Layout (inside one top-level folder `dengbao-evidence_<system>_<run-id>/`):
   bagit.txt, bag-info.txt          bag declaration; system, level, run, tool, catalog, operator, time window,
                                    Payload-Oxum, previous bundle's manifest hash (chaining), signer fingerprint
   manifest-sha256.txt              every payload file
-  manifest-sha256.txt.sig          SSHSIG (namespace assess-bundle) over manifest-sha256.txt, when signed
-  verify.py, VERIFY.md             stdlib-only hash check, and how to check the signature with ssh-keygen
-  tagmanifest-sha256.txt           every tag file above (written last)
+  VERIFY.md                        how to check the bag with stock OpenSSH and sha256sum (no code in the bag)
+  tagmanifest-sha256.txt           every tag file above
+  tagmanifest-sha256.txt.sig       SSHSIG (namespace assess-bundle) over tagmanifest-sha256.txt, when signed:
+                                   it lists the payload manifest, so the signature covers every file of the bag
   data/bundle.json                 the bundle's metadata (covered by the manifest, hence by the signature)
   data/run/                        the run directory as written: results.json, evidence/, attachments, reports
   data/controls/                   the controls tree the run was evaluated with (catalog, checks, parameters,
                                    profiles); its catalog sha256 equals the one in results.json
   data/profile.yaml                the resolved profile the run used (parameters, tailoring, conclusion)
 
-Signing order: payload, manifest, signature, bag-info, tag files, tag manifest.
+Order: payload, manifest, bag-info and the other tag files, tag manifest, signature.
 """
 
 from __future__ import annotations
@@ -107,10 +108,13 @@ def profile_yaml(doc: dict[str, Any], cat: catalog_mod.Catalog) -> str:
                             "description": f"Resolved profile of run {doc['run']['id']} (frozen by assess bundle).",
                             "parameters": used.get("parameters") or {}, "tailoring": used.get("tailoring") or {},
                             "conclusion": used.get("conclusion") or {}}
+    if used.get("extensions"):
+        data.update(extensions=used["extensions"], cloud=used.get("cloud") or {})
     try:
         shipped = profile_mod.load(used["id"], cat)
     except (InputError, LintErrors):
         shipped = None
+    cat.enable(list(used.get("extensions") or []))  # loading the shipped profile must not change the run's items
     if shipped is not None and shipped.public() == used and shipped.context:
         data["context"] = shipped.context
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
@@ -209,8 +213,6 @@ def _create(run_dir: Path, out: Path, doc: dict[str, Any], cat: catalog_mod.Cata
         payload = sorted(p.relative_to(root).as_posix() for p in data.rglob("*") if p.is_file())
         write_manifest(root, payload, bagcheck.MANIFEST)
         manifest_bytes = (root / bagcheck.MANIFEST).read_bytes()
-        if signer:
-            (root / bagcheck.SIGNATURE).write_text(sshsig.sign(manifest_bytes, signer), encoding="utf-8")
         size = sum((root / p).stat().st_size for p in payload)
         oxum = f"{size}.{len(payload)}"
         (root / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n", encoding="utf-8")
@@ -226,11 +228,13 @@ def _create(run_dir: Path, out: Path, doc: dict[str, Any], cat: catalog_mod.Cata
         if signer:
             info += [("X-Signer", operator), ("X-Signer-Fingerprint", signer.fingerprint)]
         (root / "bag-info.txt").write_text("".join(f"{k}: {_info_value(v)}\n" for k, v in info), encoding="utf-8")
-        shutil.copyfile(Path(bagcheck.__file__), root / "verify.py")
         (root / "VERIFY.md").write_text(verify_text(operator, signer), encoding="utf-8")
         tags = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
                       if p.is_file() and not p.relative_to(root).as_posix().startswith("data/"))
         write_manifest(root, tags, bagcheck.TAGMANIFEST)
+        if signer:
+            signature = sshsig.sign((root / bagcheck.TAGMANIFEST).read_bytes(), signer)
+            (root / bagcheck.SIGNATURE).write_text(signature, encoding="utf-8")
         archive.write(root, out, top)
     return Created(out, hashlib.sha256(manifest_bytes).hexdigest(), oxum,
                    signer.fingerprint if signer else None, [str(h) for h in hits], binary)
@@ -240,24 +244,24 @@ def verify_text(operator: str, signer: sshsig.Signer | None) -> str:
     fp = signer.fingerprint if signer else "（未签名 / not signed）"
     return f"""# 如何核验本证据包 / How to verify this evidence bundle
 
-1. 完整性（仅需 Python 3 标准库）/ Integrity, with the Python standard library only:
+Nothing in this bag is meant to be run. With stock OpenSSH (ssh-keygen ≥ 8.1) and coreutils, in this folder:
 
-       python3 verify.py .
+1. Put the operator's public key, received out of band (e.g. on the sealed 测评委托 letter), in a file
+   `allowed_signers` outside this folder, as one line:
+   `{operator} namespaces="assess-bundle" ssh-ed25519 AAAA…`
 
-   It checks bagit.txt, the Payload-Oxum and every SHA-256 in manifest-sha256.txt and tagmanifest-sha256.txt,
-   and names each changed, missing or extra file. Shell equivalent: `sha256sum -c manifest-sha256.txt`.
+2. Check the signature over the tag manifest, then the tag manifest (it lists manifest-sha256.txt,
+   bag-info.txt, bagit.txt and this file), then every payload file:
 
-2. 签名（仅需 OpenSSH）/ Signature, with stock OpenSSH (ssh-keygen ≥ 8.1):
-
-   Put the operator's public key, received out of band (e.g. on the sealed 测评委托 letter), in a file
-   `allowed_signers` as one line: `{operator} namespaces="assess-bundle" ssh-ed25519 AAAA…`, then:
-
-       ssh-keygen -Y verify -f allowed_signers -I '{operator}' -n assess-bundle \\
-           -s manifest-sha256.txt.sig < manifest-sha256.txt
+       ssh-keygen -Y verify -f ../allowed_signers -I '{operator}' -n assess-bundle \\
+           -s tagmanifest-sha256.txt.sig < tagmanifest-sha256.txt &&
+       sha256sum --strict -c tagmanifest-sha256.txt && sha256sum --strict -c manifest-sha256.txt
 
    Expected signer key fingerprint / 签名密钥指纹: {fp}
-   Compare it with the one you were given; the signature covers the manifest, so every payload file.
+   The signature covers the tag manifest, hence every file of the bag but the signature itself.
+   sha256sum checks the files that are listed; `assess bundle verify` also refuses files listed nowhere.
 
 3. With assess: `assess bundle verify BUNDLE --allowed-signers allowed_signers --signer '{operator}'`
-   does all of the above, and `assess bundle import BUNDLE` re-evaluates the evidence offline.
+   does all of the above, and `assess bundle import BUNDLE --allowed-signers allowed_signers` re-evaluates
+   the evidence offline.
 """

@@ -1,6 +1,8 @@
 """Merge bundles from several collectors (fleet shards, sites) into one run and one new bundle.
 
-Each input is verified first (refused unless forced). All inputs must have been evaluated with the same
+Each input is verified first: one that is not intact is refused unless forced, one not signed by an allowed
+signer unless --accept-unsigned; either is then named in the merged run's warnings, and the merged bundle
+is never signed (a signature would vouch for evidence nobody authenticated). All inputs must have been evaluated with the same
 catalog (sha256) and the same resolved profile, so the merged verdicts mean the same thing. Objects are
 united by id: the same id twice is accepted only when the object and its evidence are identical (the
 same shard bundled twice); otherwise it is a conflict naming both bundles. Attachments are united by
@@ -17,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assess.bundle import archive, create, sshsig
-from assess.bundle.verify import verify_bag
+from assess.bundle import archive, create, importer, sshsig
+from assess.bundle.verify import Verification, verify_bag
 from assess.catalog import load as catalog_mod
 from assess.catalog import profile as profile_mod
 from assess.errors import InputError
@@ -36,7 +38,7 @@ class _Input:
     root: Path
     doc: dict[str, Any]
     meta: dict[str, Any]
-    manifest_sha256: str
+    check: Verification
 
 
 def _evidence_key(path: Path | None) -> Any:
@@ -52,7 +54,8 @@ def _describe(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: obj.get(k) for k in ("id", "type", "name", "address", "engine", "tags")}
 
 
-def _load(path: Path, tmp: Path, index: int, force: bool, allowed: Path | None, signer_id: str | None) -> _Input:
+def _load(path: Path, tmp: Path, index: int, force: bool, accept_unsigned: bool, allowed: Path | None,
+          signer_id: str | None) -> _Input:
     if path.is_dir():
         root = archive.bag_root(path)
     else:
@@ -60,29 +63,40 @@ def _load(path: Path, tmp: Path, index: int, force: bool, allowed: Path | None, 
             raise InputError("bundle not found", str(path))
         root = archive.bag_root(archive.extract(path, tmp / f"in{index}"))
     check = verify_bag(root, allowed, signer_id, source=str(path))
-    if not check.ok and not force:
-        raise InputError(f"bundle does not verify, not merged (use --force): {check.problems[0]}", str(path))
+    refused = importer.refusal(check, force, accept_unsigned, "merge", "merged")
+    if refused:
+        raise importer.VerificationFailed(refused, str(path))
     doc = results.load_results(root / "data" / "run")
-    return _Input(path, root, doc, check.metadata, check.manifest_sha256 or "")
+    return _Input(path, root, doc, check.metadata, check)
 
 
 def merge(paths: list[Path], out: Path, *, signer: sshsig.Signer | None = None, operator: str | None = None,
-          system: str | None = None, force: bool = False, allowed_signers: Path | None = None,
-          signer_id: str | None = None, allow_secrets: bool = False) -> create.Created:
+          system: str | None = None, force: bool = False, accept_unsigned: bool = False,
+          allowed_signers: Path | None = None, signer_id: str | None = None,
+          allow_secrets: bool = False) -> create.Created:
     """One bundle at `out` holding the union of the inputs' objects, evidence and attachments."""
     if len(paths) < 2:
         raise InputError("merge needs at least two bundles")
     archive.kind_of(out)
     with archive.io_errors("cannot merge"):
         out.parent.mkdir(parents=True, exist_ok=True)
-        return _merge(paths, out, signer, operator, system, force, allowed_signers, signer_id, allow_secrets)
+        return _merge(paths, out, signer, operator, system, force, accept_unsigned, allowed_signers, signer_id,
+                      allow_secrets)
 
 
 def _merge(paths: list[Path], out: Path, signer: sshsig.Signer | None, operator: str | None, system: str | None,
-           force: bool, allowed_signers: Path | None, signer_id: str | None, allow_secrets: bool) -> create.Created:
+           force: bool, accept_unsigned: bool, allowed_signers: Path | None, signer_id: str | None,
+           allow_secrets: bool) -> create.Created:
     with tempfile.TemporaryDirectory(prefix=".assess-merge-", dir=out.parent) as tmp_name:
         tmp = Path(tmp_name)
-        inputs = [_load(p, tmp, i, force, allowed_signers, signer_id) for i, p in enumerate(paths)]
+        inputs = [_load(p, tmp, i, force, accept_unsigned, allowed_signers, signer_id) for i, p in enumerate(paths)]
+        unverified = [i for i in inputs if not i.check.ok]
+        if signer is not None and unverified:
+            raise importer.VerificationFailed(
+                f"not signing the merge: {unverified[0].source} is not verified "
+                f"({unverified[0].check.unauthenticated or unverified[0].check.problems[0]}); a signature would "
+                "vouch for evidence nobody authenticated (merge without --sign, or verify every input with "
+                "--allowed-signers)")
         first = inputs[0]
         for other in inputs[1:]:
             for key, what in (("catalog", "catalog"), ("profile", "profile")):
@@ -107,9 +121,13 @@ def _merge(paths: list[Path], out: Path, signer: sshsig.Signer | None, operator:
         doc = replay.replay(run_dir, cat, prof, doc=base)
         doc["run"].pop("replay", None)
         doc["run"]["merged_from"] = [
-            {"bundle": i.source.name, "run": i.doc["run"]["id"], "manifest_sha256": i.manifest_sha256,
+            {"bundle": i.source.name, "run": i.doc["run"]["id"], "manifest_sha256": i.check.manifest_sha256 or "",
              "operator": i.meta.get("operator"), "signer": (i.meta.get("signer") or {}).get("fingerprint"),
+             "verified": i.check.ok, "authenticated": i.check.authenticated,
              "objects": [o["id"] for o in i.doc["objects"] if o.get("type") != "system"]} for i in inputs]
+        warned = [w for i in unverified for w in importer.banners(i.check)]
+        if warned:
+            doc["run"]["warnings"] = [*dict.fromkeys(warned), *doc["run"].get("warnings", [])]
         results.write_json(run_dir / "results.json", doc)
         return create.create(run_dir, out, signer=signer, operator=operator,
                              system=system or first.meta.get("system"), controls=first.root / "data" / "controls",

@@ -1,7 +1,10 @@
 """Verify an evidence bundle: every hash, the Payload-Oxum, the signature and the signer's identity.
 
-Without --allowed-signers a signature is still checked cryptographically, but who signed is only
-reported (the key fingerprint), not vouched for: that needs the operator's key from out of band.
+Two questions, answered apart: is the bag intact (every hash, the Payload-Oxum, bag-info.txt against the
+signed metadata, a signature that is present must be valid), and is it authenticated (signed over the tag
+manifest by a key that the evaluator's allowed_signers file names). A bundle is *verified* only when both
+hold. Without --allowed-signers nothing can be authenticated: a signature is still checked
+cryptographically, but who signed is only reported (the key fingerprint), not vouched for.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Verification:
     source: str
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unauthenticated: str | None = "not checked"  # why the bundle is not authenticated; None when it is
     signed: bool = False
     signer_fingerprint: str | None = None
     signer_key_type: str | None = None
@@ -41,12 +45,23 @@ class Verification:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def ok(self) -> bool:
+    def intact(self) -> bool:
+        """Every hash and consistency check holds (says nothing about who made the bundle)."""
         return not self.problems
 
+    @property
+    def authenticated(self) -> bool:
+        return self.unauthenticated is None
+
+    @property
+    def ok(self) -> bool:
+        """Verified: intact and signed by an allowed signer."""
+        return self.intact and self.authenticated
+
     def as_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "verified": self.ok, "problems": self.problems, "warnings": self.warnings,
-                "signed": self.signed, "signer": {"fingerprint": self.signer_fingerprint,
+        return {"source": self.source, "verified": self.ok, "intact": self.intact,
+                "authenticated": self.authenticated, "unauthenticated": self.unauthenticated,
+                "problems": self.problems, "warnings": self.warnings, "signed": self.signed, "signer": {"fingerprint": self.signer_fingerprint,
                                                   "key_type": self.signer_key_type, "principals": self.principals},
                 "manifest_sha256": self.manifest_sha256, "payload": self.payload,
                 "run": self.metadata.get("run"), "operator": self.metadata.get("operator"),
@@ -54,13 +69,19 @@ class Verification:
 
     def lines(self) -> list[str]:
         out = [f"FAIL {p}" for p in self.problems] + [f"WARN {w}" for w in self.warnings]
+        if self.unauthenticated:
+            out.append(f"NOT AUTHENTICATED: {self.unauthenticated}")
         if self.signed and self.signer_fingerprint:
             who = f" as {', '.join(self.principals)}" if self.principals else ""
             out.append(f"signer: {self.signer_key_type} key {self.signer_fingerprint}{who}")
         if self.manifest_sha256:
             out.append(f"manifest sha256: {self.manifest_sha256}")
-        out.append(("OK   bundle verified" if self.ok else f"FAIL bundle does not verify ({len(self.problems)} "
-                                                             "problem(s))") + f": {self.source}")
+        if self.ok:
+            out.append(f"OK   bundle verified: {self.source}")
+        elif self.intact:
+            out.append(f"FAIL bundle intact but not authenticated (not verified): {self.source}")
+        else:
+            out.append(f"FAIL bundle does not verify ({len(self.problems)} problem(s)): {self.source}")
         return out
 
 
@@ -105,38 +126,46 @@ def verify_bag(root: Path, allowed_signers: Path | None = None, signer_id: str |
 
 
 def _check_signature(root: Path, result: Verification, allowed: Path | None, signer_id: str | None) -> None:
+    """A signature that is there must be valid (else a problem); authenticated needs an allowed signer too."""
     sig_path = root / bagcheck.SIGNATURE
     recorded = result.metadata.get("signer") if result.metadata else None
     if not sig_path.is_file():
-        if allowed or signer_id or recorded:
-            result.problems.append(f"{bagcheck.SIGNATURE}: missing (the bundle is not signed)")
+        if (root / bagcheck.LEGACY_SIGNATURE).is_file():
+            result.unauthenticated = (f"{bagcheck.LEGACY_SIGNATURE} is an old-format signature over the payload "
+                                      "manifest only: bag-info.txt, VERIFY.md and any verify.py are not covered; "
+                                      "create the bundle again with this version of assess")
         else:
-            result.warnings.append("the bundle is not signed: integrity only, no proof of who made it")
+            result.unauthenticated = "the bundle is not signed: integrity only, no proof of who made it"
+            if recorded:
+                result.problems.append(f"{bagcheck.SIGNATURE}: missing, but data/bundle.json names a signer")
         return
     result.signed = True
     try:
-        sig = sshsig.verify((root / bagcheck.MANIFEST).read_bytes(), sig_path.read_text(encoding="utf-8"))
+        sig = sshsig.verify((root / bagcheck.TAGMANIFEST).read_bytes(), sig_path.read_text(encoding="utf-8"))
     except (sshsig.SignatureError, OSError, UnicodeDecodeError) as exc:
         result.problems.append(f"{bagcheck.SIGNATURE}: {exc}")
+        result.unauthenticated = "the signature does not verify"
         return
     result.signer_fingerprint, result.signer_key_type = sig.fingerprint, sshsig.key_type(sig.public_blob)
     if isinstance(recorded, dict) and recorded.get("fingerprint") != sig.fingerprint:
         result.problems.append(f"{bagcheck.SIGNATURE}: made with key {sig.fingerprint}, but data/bundle.json names "
                                f"{recorded.get('fingerprint')}")
     if allowed is None:
-        result.warnings.append(f"signer identity not checked (no --allowed-signers): key {sig.fingerprint}")
+        result.unauthenticated = (f"signed by key {sig.fingerprint}, but no --allowed-signers was given to say "
+                                  "whose key that is")
         return
     principals, refused = sshsig.signer_principals(sshsig.load_allowed_signers(allowed), sig)
     if not principals:
         why = f" ({'; '.join(refused)})" if refused else ""
-        result.problems.append(f"signer: key {sig.fingerprint} is not allowed by {allowed}{why}")
+        result.unauthenticated = f"signer: key {sig.fingerprint} is not allowed by {allowed}{why}"
         return
-    result.principals = principals
     if signer_id is not None and not any(sshsig.match_list(signer_id, p) for p in principals):
-        result.problems.append(f"signer: key {sig.fingerprint} belongs to {', '.join(principals)}, not "
-                               f"{signer_id!r}")
-    elif signer_id is not None:
-        result.principals = [signer_id]
+        result.unauthenticated = (f"signer: key {sig.fingerprint} belongs to {', '.join(principals)}, not "
+                                  f"{signer_id!r}")
+        result.principals = principals
+        return
+    result.principals = [signer_id] if signer_id is not None else principals
+    result.unauthenticated = None
 
 
 @contextlib.contextmanager

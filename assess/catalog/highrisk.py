@@ -15,14 +15,16 @@ compensating measure) and the profile's `context.compensating_measures`: each en
 or {id, objects: [...]} to limit it to some objects.
 
 A rule whose condition holds is `triggered`, or `compensated` when one of its measures holds; each
-finding names the results that triggered it and the measure that cancelled it. A rule that does not hold,
-but would if the results in error (无法判定) on the object were failures, is `not_assessed`: its evidence is
-missing, so the case is reported as not assessed, never as absent (unless a measure would cancel it
-anyway); `triggered_by` names the results in error that it hangs on.
+finding names the results that triggered it and the measure that cancelled it. An error never hides a
+case: a rule that does not hold, but would for some outcome of the item or check results that are in error
+(无法判定) on the object, is `unassessed` (待核查, 未评估) there, with those results in `pending`: its evidence
+is missing, so the case is reported as not assessed, never as absent -- unless one of its measures holds
+whatever those results turn out to be (it would be cancelled anyway).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +42,13 @@ _TRIAL = re.compile(r"^\d+(\.\d+)+$")
 SUBJECTS = ("item", "check", "object", "context", "measure")
 OBJECT_ATTRS = ("id", "type", "engine", "tags")
 _UNARY = ("exists", "absent", "empty", "not_empty")
+#: Profile `context:` keys a condition may read (README, profiles); any other name is a lint error.
+CONTEXT_KEYS = ("high_continuity", "critical_industry", "cloud_provider", "cloud_platform_level",
+                "cloud_platform_certificate")
+#: The outcomes an item verdict or check status in error could have had.
+_OUTCOMES = {"item": ("fail", "partial", "pass", "na", "manual"), "check": ("fail", "pass", "na", "manual")}
+_MAX_OUTCOMES = 4096
+_EXCLUSIONS = ("ne", "not_in", "not_contains", "not_matches", "absent", "empty", "disjoint")
 
 _FILE_SPEC = {"rules": Field(list), "note": Field(str, required=False)}
 _RULE_SPEC = {
@@ -187,6 +196,9 @@ def _condition(node: Any, items: Mapping[str, Any], checks: Mapping[str, Any], p
     if subject == "check" and name not in checks:
         problems.at(node, "check", f"unknown check '{name}'", f)
         return None
+    if subject == "context" and name not in CONTEXT_KEYS:
+        problems.at(node, "context", f"unknown context key '{name}' (known: {', '.join(CONTEXT_KEYS)})", f)
+        return None
     if subject == "object" and name not in OBJECT_ATTRS:
         problems.at(node, "object", f"unknown object attribute '{name}' (known: {', '.join(OBJECT_ATTRS)})", f)
         return None
@@ -234,13 +246,19 @@ def _measures_for(object_id: str, declared: Iterable[Any]) -> list[str]:
 
 
 def _view(obj: Mapping[str, Any], rows: list[Mapping[str, Any]], context: Mapping[str, Any],
-          measures: list[str]) -> dict[str, Any]:
+          measures: list[str], check_meta: Mapping[str, Any]) -> dict[str, Any]:
     checks: dict[str, str] = {}
     for r in rows:
         for c in r.get("checks") or []:
             # a check feeding several items has one status per object; a failure anywhere wins
             if checks.get(c["check"]) != "fail":
                 checks[c["check"]] = c["status"]
+    if any(r.get("source") == "collection" for r in rows):
+        # the object could not be collected: every check of its type (and engine) is in error, not absent
+        for cid, meta in check_meta.items():
+            if meta.get("object_type") == obj["type"] and (not meta.get("engines") or
+                                                           obj.get("engine") in meta["engines"]):
+                checks.setdefault(cid, "error")
     return {
         "item": {r["item"]: r["verdict"] for r in rows},
         "check": checks,
@@ -251,32 +269,13 @@ def _view(obj: Mapping[str, Any], rows: list[Mapping[str, Any]], context: Mappin
     }
 
 
-def _pessimistic(view: dict[str, Any]) -> dict[str, Any] | None:
-    """The view with every result in error taken as a failure; None when nothing is in error."""
-    items = {k: "fail" if v == "error" else v for k, v in view["item"].items()}
-    checks = {k: "fail" if v == "error" else v for k, v in view["check"].items()}
-    if items == view["item"] and checks == view["check"]:
-        return None
-    return {**view, "item": items, "check": checks}
-
-
-def _in_error(named: list[dict[str, Any]], view: dict[str, Any]) -> list[dict[str, Any]]:
-    """The named results (from the pessimistic view) that are really in error, with their real status."""
-    out = []
-    for n in named:
-        if n.get("item") and view["item"].get(n["item"]) == "error":
-            out.append({**n, "verdict": "error"})
-        elif n.get("check") and view["check"].get(n["check"]) == "error":
-            out.append({**n, "status": "error"})
-    return out
-
-
 def _holds(rule: Leaf | Group, view: dict[str, Any]) -> bool:
     return rule.evaluate(view, {}).ok
 
 
 def _named_results(rule: Leaf | Group, view: dict[str, Any], object_id: str) -> list[dict[str, Any]]:
-    """The item and check results that make a condition hold (leaves under `none` excluded)."""
+    """The item and check results that make a condition hold: leaves under `none` and exclusions (`ne`,
+    `not_in`: "this check did not fail") are not what triggered it."""
     out: list[dict[str, Any]] = []
     if isinstance(rule, Group):
         if rule.kind == "none":
@@ -285,12 +284,55 @@ def _named_results(rule: Leaf | Group, view: dict[str, Any], object_id: str) -> 
             if _holds(child, view):
                 out += _named_results(child, view, object_id)
         return out
-    if rule.fact in ("item", "check") and _holds(rule, view):
+    if rule.fact in ("item", "check") and rule.op not in _EXCLUSIONS and _holds(rule, view):
         key = rule.path[0]
         if rule.fact == "item":
             out.append({"item": key, "object": object_id, "verdict": view["item"].get(key)})
         else:
             out.append({"check": key, "object": object_id, "status": view["check"].get(key)})
+    return out
+
+
+def _subjects(rule: Leaf | Group) -> list[tuple[str, str]]:
+    """The (item | check, id) pairs a condition reads."""
+    leaves = rule.leaves() if isinstance(rule, Group) else [rule]
+    return list(dict.fromkeys((leaf.fact, str(leaf.path[0])) for leaf in leaves if leaf.fact in _OUTCOMES))
+
+
+def _pending(rule: Leaf | Group, view: dict[str, Any], object_id: str) -> list[dict[str, Any]]:
+    """The results in error that could make a condition that does not hold hold, or []."""
+    unknown = [(kind, key) for kind, key in _subjects(rule) if view[kind].get(key) == "error"]
+    if not unknown:
+        return []
+    combos = 1
+    for kind, _key in unknown:
+        combos *= len(_OUTCOMES[kind])
+    if combos <= _MAX_OUTCOMES and not any(_holds(rule, _resolved(view, unknown, outcome))
+                                           for outcome in itertools.product(*(_OUTCOMES[k] for k, _ in unknown))):
+        return []
+    return [{"item": key, "object": object_id, "verdict": "error"} if kind == "item" else
+            {"check": key, "object": object_id, "status": "error"} for kind, key in unknown]
+
+
+def _certain(rule: Leaf | Group, view: dict[str, Any]) -> bool:
+    """Whether a condition holds for every outcome of the results in error it reads (too many: only if it
+    holds with every one of them a failure)."""
+    unknown = [(kind, key) for kind, key in _subjects(rule) if view[kind].get(key) == "error"]
+    if not unknown:
+        return _holds(rule, view)
+    combos = 1
+    for kind, _key in unknown:
+        combos *= len(_OUTCOMES[kind])
+    if combos > _MAX_OUTCOMES:
+        return _holds(rule, _resolved(view, unknown, ("fail",) * len(unknown)))
+    return all(_holds(rule, _resolved(view, unknown, outcome))
+               for outcome in itertools.product(*(_OUTCOMES[k] for k, _ in unknown)))
+
+
+def _resolved(view: dict[str, Any], unknown: list[tuple[str, str]], outcome: tuple[str, ...]) -> dict[str, Any]:
+    out = {**view, "item": dict(view["item"]), "check": dict(view["check"])}
+    for (kind, key), value in zip(unknown, outcome, strict=True):
+        out[kind][key] = value
     return out
 
 
@@ -313,28 +355,27 @@ def evaluate(rules: Iterable[HighRiskRule], document: Mapping[str, Any], level: 
             view = views.get(obj["id"])
             if view is None:
                 view = views[obj["id"]] = _view(obj, rows_by_object[obj["id"]], context,
-                                                _measures_for(obj["id"], declared))
-            if not _holds(rule.when, view):
-                worst = _pessimistic(view)
-                if worst is not None and _holds(rule.when, worst) and \
-                        not any(_holds(m.when, worst) for m in rule.compensated_by):
-                    findings.append(_finding(rule, obj["id"], "not_assessed",
-                                             _in_error(_named_results(rule.when, worst, obj["id"]), view), []))
+                                                _measures_for(obj["id"], declared), document.get("checks") or {})
+            holds = _holds(rule.when, view)
+            pending = [] if holds else _pending(rule.when, view, obj["id"])
+            if not holds and not pending:
                 continue
             cancelled = [{"title": m.title, "title_en": m.title_en,
                           "results": _named_results(m.when, view, obj["id"])}
                          for m in rule.compensated_by if _holds(m.when, view)]
-            findings.append(_finding(rule, obj["id"], "compensated" if cancelled else "triggered",
-                                     _named_results(rule.when, view, obj["id"]), cancelled))
+            if pending and any(_certain(m.when, view) for m in rule.compensated_by):
+                continue  # not assessed, but a measure would cancel it whatever the results in error are
+            finding = {
+                "rule": rule.id, "title": rule.title, "title_en": rule.title_en, "cases": rule.cases,
+                "major": rule.major, "high_risk": rule.high_risk, "object": obj["id"],
+                "status": "unassessed" if pending else "compensated" if cancelled else "triggered",
+                "triggered_by": _named_results(rule.when, view, obj["id"]) if holds else [],
+                "compensated_by": cancelled,
+                "remediation": rule.remediation, "remediation_en": rule.remediation_en,
+                "references": rule.references,
+            }
+            if pending:
+                finding["pending"] = pending
+            findings.append(finding)
     return findings
-
-
-def _finding(rule: HighRiskRule, object_id: str, status: str, named: list[dict[str, Any]],
-             cancelled: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "rule": rule.id, "title": rule.title, "title_en": rule.title_en, "cases": rule.cases,
-        "major": rule.major, "high_risk": rule.high_risk, "object": object_id, "status": status,
-        "triggered_by": named, "compensated_by": cancelled,
-        "remediation": rule.remediation, "remediation_en": rule.remediation_en, "references": rule.references,
-    }
 

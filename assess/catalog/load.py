@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assess import model
-from assess.catalog import highrisk
+from assess.catalog import factshapes, highrisk
 from assess.catalog.highrisk import HighRiskRule
 from assess.catalog.rules import Group, Leaf, parse_rule
 from assess.catalog.schema import Field, Problems, check_mapping
@@ -67,6 +67,18 @@ class Catalog:
     id: str = CATALOG_ID
     by_item: dict[tuple[str, str], list[Check]] = field(default_factory=dict)
     highrisk: list[HighRiskRule] = field(default_factory=list)
+    #: items of the extensions (云计算 …), by extension; in `items` only once a profile enables them
+    extension_items: dict[str, dict[str, Item]] = field(default_factory=dict)
+    general: dict[str, Item] = field(default_factory=dict)
+
+    def enable(self, extensions: list[str]) -> None:
+        """Make `items` the general items plus exactly these extensions' items (a profile's `extensions`)."""
+        if not self.general:
+            self.general = dict(self.items)
+        items = dict(self.general)
+        for ext in extensions:
+            items.update(self.extension_items.get(ext, {}))
+        self.items = items
 
     def checks_for(self, item_id: str, object_type: str) -> list[Check]:
         return self.by_item.get((item_id, object_type), [])
@@ -96,7 +108,8 @@ _CLASS_SPEC = {
 _CP_SPEC = {"clause": Field(str), "name": Field(str), "name_en": Field(str), "items": Field(list)}
 _ITEM_SPEC = {
     "id": Field(str, check=lambda v: None if _ID.match(v) else "must look like L3-CES1-01"),
-    "letter": Field(str, check=lambda v: None if re.fullmatch(r"[a-z]", v) else "must be one letter a-z"),
+    "letter": Field(str, required=False,
+                    check=lambda v: None if re.fullmatch(r"[a-z]", v) else "must be one letter a-z"),
     "requirement": Field(str), "summary": Field(str),
     "weight": Field(float, check=lambda v: None if v in model.WEIGHTS else "must be 1.0, 0.7 or 0.4"),
     "methods": Field(list, choices=tuple(model.METHODS)),
@@ -105,10 +118,12 @@ _ITEM_SPEC = {
     "conventions": Field(dict, required=False),
     "interview": Field(dict),
     "note": Field(str, required=False),
+    "applicability": Field(dict, required=False),
 }
+APPLICABILITY = ("tenant", "platform", "conditional")
 _INTERVIEW_SPEC = {"questions": Field(list), "documents": Field(list)}
 _CONVENTION_SPEC = {"verdict": Field(str, choices=("pass", "na")), "reason": Field(str)}
-_CHECKS_FILE_SPEC = {"object_type": Field(str, choices=model.OBJECT_TYPES), "checks": Field(list),
+_CHECKS_FILE_SPEC = {"object_type": Field((str, list), choices=model.OBJECT_TYPES), "checks": Field(list),
                      "note": Field(str, required=False)}
 _CHECK_SPEC = {
     "id": Field(str, check=lambda v: None if _CHECK_ID.match(v) else "must be lower-case words joined by . _ -"),
@@ -181,26 +196,79 @@ def load_with_problems(root: Path | None = None, extra: list[Path] | None = None
     items: dict[str, Item] = {}
     classes: dict[str, ClassInfo] = {}
     declared: set[str] = set()  # ids of items that are present but invalid (no cascade of "unknown item")
+    informs: list[tuple[Any, str, list[str], str]] = []
     for path in catalog_files:
-        _load_catalog_file(path, _load(path, problems), items, classes, declared, problems)
+        _load_catalog_file(path, _load(path, problems), items, classes, declared, problems, informs)
+    _apply_informs(informs, items, problems)
     parameters: dict[str, Parameter] = {}
     for path in param_files:
         _load_parameters(path, _load(path, problems), parameters, problems)
+    shapes = _shapes(problems, strict)
     checks: dict[str, Check] = {}
     for path in check_files:
-        _load_checks_file(path, _load(path, problems), items, declared, parameters, checks, problems)
+        _load_checks_file(path, _load(path, problems), items, declared, parameters, shapes, checks, problems)
     by_item: dict[tuple[str, str], list[Check]] = {}
     for check in checks.values():
         for item_id in check.items:
-            by_item.setdefault((item_id, check.object_type), []).append(check)
+            for otype in (check.object_type, *check.also_types):
+                by_item.setdefault((item_id, otype), []).append(check)
     fed = {i for (i, _t) in by_item}
     for item in items.values() if strict else ():
         if item.automation != "manual" and item.id not in fed:
             problems.add(item.file, item.line, f"item {item.id} is '{item.automation}' but no check feeds it")
     rules = highrisk.load_files(highrisk_files, items, checks, problems, _load)
     digest = "" if problems else _digest(root, catalog_files + check_files + param_files + highrisk_files)
-    catalog = Catalog(root, items, checks, classes, parameters, digest, by_item=by_item, highrisk=rules)
+    general = {k: v for k, v in items.items() if v.extension == "general"}
+    extensions: dict[str, dict[str, Item]] = {}
+    for item in items.values():
+        if item.extension != "general":
+            extensions.setdefault(item.extension, {})[item.id] = item
+    catalog = Catalog(root, general, checks, classes, parameters, digest, by_item=by_item, highrisk=rules,
+                      extension_items=extensions)
     return catalog, problems
+
+
+_SHAPES_CACHE: dict[str, Any] = {}
+
+
+def _shapes(problems: Problems, strict: bool) -> dict[str, dict[str, factshapes.Shape]]:
+    """The declared value shape of every fact: shipped with the probes, so read from the shipped controls
+    whatever tree is loaded. `lint` also requires every fact to declare one and no shape without a fact."""
+    from assess.probes.facts import all_facts
+
+    directory = default_root() / "facts"
+    files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
+    key = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    if _SHAPES_CACHE.get("key") != key:
+        found = Problems()
+        _SHAPES_CACHE.update(key=key, shapes=factshapes.load(directory, found, _load), problems=list(found))
+    shapes: dict[str, dict[str, factshapes.Shape]] = _SHAPES_CACHE["shapes"]
+    problems.extend(_SHAPES_CACHE["problems"])
+    if strict:
+        registry = all_facts()
+        for otype, facts in sorted(registry.items()):
+            for name in sorted(set(facts) - set(shapes.get(otype, {}))):
+                problems.add(str(directory / f"{otype}.yaml"), 1, f"fact '{name}' ({otype}) declares no value shape")
+        for otype, declared in sorted(shapes.items()):
+            for name in sorted(set(declared) - set(registry.get(otype, {}))):
+                problems.add(str(directory / f"{otype}.yaml"), 1,
+                             f"a value shape is declared for '{name}', which is no {otype} fact")
+    return shapes
+
+
+def _apply_informs(informs: list[tuple[Any, str, list[str], str]], items: dict[str, Item],
+                   problems: Problems) -> None:
+    """`informs:` of an extension file: general items that objects of the extension's types also evidence
+    (e.g. security groups for 8.1.3.2), added to those items' object types."""
+    for node, item_id, types, f in informs:
+        if item_id not in items or items[item_id].extension != "general":
+            problems.at(node, item_id, f"'informs' names unknown general item '{item_id}'", f)
+            continue
+        for otype in types:
+            if otype not in model.OBJECT_TYPES:
+                problems.at(node, item_id, f"'informs' names unknown object type '{otype}'", f)
+            elif otype not in items[item_id].objects:
+                items[item_id].objects.append(otype)
 
 
 def _kind_of(path: Path) -> str:
@@ -219,25 +287,33 @@ def _kind_of(path: Path) -> str:
 
 
 def _load_catalog_file(path: Path, data: Any, items: dict[str, Item], classes: dict[str, ClassInfo],
-                       declared: set[str], problems: Problems) -> None:
+                       declared: set[str], problems: Problems,
+                       informs: list[tuple[Any, str, list[str], str]]) -> None:
     if data is None:
         return
     f = str(path)
-    if not check_mapping(data, {"class": Field(dict), "control_points": Field(list)}, "catalog file", problems, f):
+    if not check_mapping(data, {"class": Field(dict), "control_points": Field(list),
+                                "informs": Field(dict, required=False)}, "catalog file", problems, f):
         return
     cls = data.get("class")
     if not isinstance(cls, dict) or not check_mapping(cls, _CLASS_SPEC, "class", problems, f):
         return
     info = ClassInfo(cls["code"], cls["name"], cls["name_en"], cls["clause"], cls["category"], cls["extension"])
-    if info.code in classes:
+    key = info.code if info.extension == "general" else f"{info.code}:{info.extension}"
+    if key in classes:
         problems.at(cls, "code", f"class {info.code} is defined twice", f)
-    classes[info.code] = info
+    classes[key] = info
+    if "informs" in data and info.extension == "general":
+        problems.at(data, "informs", "'informs' belongs in an extension's catalog file", f)
+    for item_id, types in (data.get("informs") or {}).items():
+        informs.append((data["informs"], item_id, list(types) if isinstance(types, list) else [types], f))
     ext_digit = {"general": "1", "cloud": "2", "mobile": "3", "iot": "4", "ics": "5"}[info.extension]
     for cp in data.get("control_points") or []:
         if not check_mapping(cp, _CP_SPEC, "control point", problems, f):
             continue
         if not str(cp["clause"]).startswith(info.clause + "."):
             problems.at(cp, "clause", f"control point clause {cp['clause']} is not under {info.clause}", f)
+        _check_letters(cp, problems, f)
         for node in cp.get("items") or []:
             item = _item(node, info, cp, ext_digit, problems, f)
             if item is None:
@@ -249,6 +325,22 @@ def _load_catalog_file(path: Path, data: Any, items: dict[str, Item], classes: d
                                         f"{items[item.id].line})", f)
                 continue
             items[item.id] = item
+
+
+def _check_letters(cp: Node, problems: Problems, f: str) -> None:
+    """The standard letters the items of a control point a), b), c)…; a control point with one requirement
+    has no letter (8.1.4.5, not 8.1.4.5 a)."""
+    nodes = [n for n in cp.get("items") or [] if isinstance(n, dict)]
+    if len(nodes) == 1:
+        if "letter" in nodes[0]:
+            problems.at(nodes[0], "letter", f"control point {cp['clause']} has a single requirement, which the "
+                                            "standard does not letter: remove 'letter'", f)
+        return
+    for n, node in enumerate(nodes):
+        want = chr(ord("a") + n)
+        if node.get("letter") != want:
+            problems.at(node, "letter" if "letter" in node else None,
+                        f"item {n + 1} of control point {cp['clause']} needs letter '{want}'", f)
 
 
 def _item(node: Any, info: ClassInfo, cp: Node, ext_digit: str, problems: Problems, f: str) -> Item | None:
@@ -269,6 +361,11 @@ def _item(node: Any, info: ClassInfo, cp: Node, ext_digit: str, problems: Proble
             continue
         if check_mapping(conv, _CONVENTION_SPEC, f"convention {key}", problems, f):
             conventions[key] = Convention(conv["verdict"], conv["reason"])
+    for reading, side in (node.get("applicability") or {}).items():
+        if side not in APPLICABILITY:
+            problems.at(node["applicability"], reading, f"applicability must be one of {', '.join(APPLICABILITY)}", f)
+    if info.extension != "general" and not node.get("applicability"):
+        problems.at(node, None, "an extension item needs 'applicability' (tenant / platform / conditional)", f)
     interview = node.get("interview")
     if isinstance(interview, dict) and check_mapping(interview, _INTERVIEW_SPEC, "interview", problems, f):
         for key in ("questions", "documents"):
@@ -277,14 +374,15 @@ def _item(node: Any, info: ClassInfo, cp: Node, ext_digit: str, problems: Proble
     if len(problems) > before:
         return None
     return Item(
-        id=node["id"], clause=f"{cp['clause']} {node['letter']}", letter=node["letter"],
+        id=node["id"], clause=f"{cp['clause']} {node['letter']}" if "letter" in node else str(cp["clause"]),
+        letter=node.get("letter", ""),
         class_code=info.code, class_name=info.name, class_name_en=info.name_en, category=info.category,
         extension=info.extension, cp_clause=str(cp["clause"]), control_point=cp["name"],
         control_point_en=cp["name_en"], requirement=node["requirement"].strip(), summary=node["summary"].strip(),
         weight=float(node["weight"]), methods=list(node["methods"]), automation=node["automation"],
         objects=list(node["objects"]), conventions=conventions,
         questions=[str(q) for q in interview["questions"]], documents=[str(d) for d in interview["documents"]],
-        note=node.get("note", ""), file=f, line=node.line,
+        note=node.get("note", ""), file=f, line=node.line, applicability=dict(plain(node.get("applicability") or {})),
     )
 
 
@@ -305,7 +403,7 @@ def _load_parameters(path: Path, data: Any, parameters: dict[str, Parameter], pr
 
 
 def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: set[str],
-                      parameters: dict[str, Parameter],
+                      parameters: dict[str, Parameter], shapes: dict[str, dict[str, factshapes.Shape]],
                       checks: dict[str, Check], problems: Problems) -> None:
     from assess.probes.facts import facts_for
 
@@ -314,8 +412,11 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
     f = str(path)
     if not check_mapping(data, _CHECKS_FILE_SPEC, "checks file", problems, f):
         return
-    otype = data["object_type"]
-    known_facts = facts_for(otype)
+    # one type, or several that share the checks (network-device and security-device)
+    otypes = [data["object_type"]] if isinstance(data["object_type"], str) else [str(t) for t in data["object_type"]]
+    otype = otypes[0]
+    known_facts = {name: f for t in otypes for name, f in facts_for(t).items()
+                   if all(name in facts_for(o) for o in otypes)}
     for node in data.get("checks") or []:
         before = len(problems)
         if not check_mapping(node, _CHECK_SPEC, "check", problems, f) or len(problems) > before:
@@ -333,17 +434,23 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
                 continue
             if item_id not in items:
                 problems.at(node, "items", f"check {node['id']} feeds unknown item '{item_id}'", f)
-            elif otype not in items[item_id].objects:
-                problems.at(node, "items", f"item {item_id} does not apply to object type {otype} "
+            elif any(t not in items[item_id].objects for t in otypes):
+                wrong = next(t for t in otypes if t not in items[item_id].objects)
+                problems.at(node, "items", f"item {item_id} does not apply to object type {wrong} "
                                            f"(its objects: {', '.join(items[item_id].objects)})", f)
         for engine in node.get("engines") or []:
-            if engine not in model.ENGINES.get(otype, ()):
+            if any(engine not in model.ENGINES.get(t, ()) for t in otypes):
                 problems.at(node, "engines", f"unknown engine '{engine}' for {otype}", f)
         for r in (rule, applies):
             for leaf in _leaves(r):
                 if leaf.fact not in known_facts:
                     problems.at(node, "rule", f"check {node['id']} names unknown fact '{leaf.fact}' "
                                               f"for {otype}", f)
+                elif leaf.fact in shapes.get(otype, {}):
+                    why = factshapes.check_path(shapes[otype][leaf.fact], leaf.path)
+                    if why:
+                        problems.at(node, "rule" if r is rule else "applies_when",
+                                    f"check {node['id']}: no {otype} fact produces {leaf.label}: {why}", f)
                 if leaf.param and leaf.param not in parameters:
                     problems.at(node, "rule", f"check {node['id']} names unknown parameter '{leaf.param}'", f)
         if node["id"] in checks:
@@ -357,7 +464,7 @@ def _load_checks_file(path: Path, data: Any, items: dict[str, Item], declared: s
             title_en=node["title_en"], rule=rule, applies_when=applies, na_reason=node.get("na_reason", ""),
             engines=list(node.get("engines") or []), references=[str(r) for r in node.get("references") or []],
             partial=bool(node.get("partial", False)),
-            absent_is_unproven=bool(node.get("absent_is_unproven", False)),
+            absent_is_unproven=bool(node.get("absent_is_unproven", False)), also_types=otypes[1:],
             remediation=Remediation(remediation["text"].strip(), remediation.get("command", "").strip(),
                                     remediation.get("disruption", "none"), remediation.get("text_en", "").strip()),
             file=f, line=node.line,

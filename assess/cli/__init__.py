@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -11,9 +12,14 @@ from assess.errors import AssessError, LintErrors
 
 
 class _Main(click.Group):
-    """Turns AssessError into one clear message and its exit status; never a traceback for bad input."""
+    """Turns AssessError into one clear message and its exit status; never a traceback for bad input.
+
+    Every command runs under umask 077: run directories, reports, history and bundles hold root-only
+    content (sudoers, crontabs, configuration), so whatever assess creates is private to its user.
+    """
 
     def invoke(self, ctx: click.Context):
+        umask = os.umask(0o077)
         try:
             return super().invoke(ctx)
         except LintErrors as exc:
@@ -27,6 +33,8 @@ class _Main(click.Group):
         except KeyboardInterrupt:
             click.echo("assess: interrupted", err=True)
             sys.exit(130)
+        finally:
+            os.umask(umask)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

@@ -49,6 +49,9 @@ def _verify_options(f):
     f = click.option("--allowed-signers", type=_EXISTING, metavar="FILE",
                      help="OpenSSH allowed_signers file the signer's key must be in.")(f)
     f = click.option("--signer", "signer_id", metavar="ID", help="The identity (principal) that must have signed.")(f)
+    f = click.option("--accept-unsigned", is_flag=True,
+                     help="Accept a bundle that is not signed by a key of --allowed-signers (recorded as "
+                          "authenticated: false, with a warning in every report).")(f)
     return f
 
 
@@ -90,14 +93,19 @@ def create_cmd(run_dir: Path, out: Path, sign: Path | None, sign_agent: bool, op
 @_verify_options
 @click.option("--previous", type=_EXISTING, metavar="BUNDLE",
               help="Also check that this bundle chains to BUNDLE (its manifest hash).")
-def verify_cmd(path: Path, allowed_signers: Path | None, signer_id: str | None, previous: Path | None) -> None:
-    """Check every hash, the Payload-Oxum, the signature and the signer; exit 1 on any failure."""
+def verify_cmd(path: Path, allowed_signers: Path | None, signer_id: str | None, accept_unsigned: bool,
+               previous: Path | None) -> None:
+    """Check every hash, the Payload-Oxum, the signature and the signer; exit 1 unless verified.
+
+    Verified means intact and signed by a key of --allowed-signers; with --accept-unsigned an intact but
+    unauthenticated bundle exits 0 (it is still reported as not authenticated).
+    """
     from assess.bundle import verify
 
     result = verify.verify(path, allowed_signers, signer_id, previous)
     for line in result.lines():
         click.echo(line)
-    if not result.ok:
+    if not (result.ok or (accept_unsigned and result.intact)):
         sys.exit(1)
 
 
@@ -112,11 +120,11 @@ def verify_cmd(path: Path, allowed_signers: Path | None, signer_id: str | None, 
 @click.option("--format", "formats", default="all", show_default=True,
               help="Report formats, comma-separated, or 'all'.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--force", is_flag=True, help="Import a bundle that fails verification (the report says so).")
+@click.option("--force", is_flag=True, help="Import a bundle whose hashes or signature fail (the report says so).")
 @_verify_options
 def import_cmd(path: Path, out_dir: Path | None, controls_dir: Path | None, bundle_controls: bool,
                profile_name: str | None, template: str | None, formats: str, lang: str, force: bool,
-               allowed_signers: Path | None, signer_id: str | None) -> None:
+               allowed_signers: Path | None, signer_id: str | None, accept_unsigned: bool) -> None:
     """Verify a bundle and re-evaluate its evidence offline under your catalog, profile and template."""
     from assess.bundle import importer
     from assess.judge import summary
@@ -125,13 +133,16 @@ def import_cmd(path: Path, out_dir: Path | None, controls_dir: Path | None, bund
     name = path.name.removesuffix(".zip").removesuffix(".tar.gz").removesuffix(".tgz")
     out_dir = out_dir or Path("assess-import") / name
     done = importer.import_bundle(path, out_dir, controls=controls_dir, profile=profile_name, template=template,
-                                  bundle_controls=bundle_controls, force=force, allowed_signers=allowed_signers,
-                                  signer_id=signer_id)
+                                  bundle_controls=bundle_controls, force=force, accept_unsigned=accept_unsigned,
+                                  allowed_signers=allowed_signers, signer_id=signer_id)
     check = done.verification
-    if not check.ok:
+    if not check.intact:
         click.echo(f"WARNING: {importer.FAILED_BANNER}", err=True)
         for problem in check.problems:
             click.echo(f"  FAIL {problem}", err=True)
+    if not check.authenticated:
+        click.echo(f"WARNING: {importer.UNAUTHENTICATED_BANNER}", err=True)
+        click.echo(f"  {check.unauthenticated}", err=True)
     for warning in check.warnings:
         click.echo(f"assess: warning: {warning}", err=True)
     reports = importer.render_reports(done, chosen, lang)
@@ -145,11 +156,11 @@ def import_cmd(path: Path, out_dir: Path | None, controls_dir: Path | None, bund
 @click.argument("bundles", type=_PATH, nargs=-1, required=True)
 @click.option("-o", "--out", "out", type=_PATH, required=True, help="FILE.zip or FILE.tar.gz")
 @_signing_options
-@click.option("--force", is_flag=True, help="Merge bundles that fail verification.")
+@click.option("--force", is_flag=True, help="Merge bundles whose hashes or signature fail (never signed then).")
 @_verify_options
 def merge_cmd(bundles: tuple[Path, ...], out: Path, sign: Path | None, sign_agent: bool, operator: str | None,
               system_name: str | None, allow_secrets: bool, force: bool, allowed_signers: Path | None,
-              signer_id: str | None) -> None:
+              signer_id: str | None, accept_unsigned: bool) -> None:
     """Merge bundles from several collectors into one run and one bundle."""
     from assess.bundle import merge
 
@@ -157,7 +168,8 @@ def merge_cmd(bundles: tuple[Path, ...], out: Path, sign: Path | None, sign_agen
         raise InputError("output file already exists", str(out))
     signer = signer_from(sign, sign_agent)
     made = merge.merge(list(bundles), out, signer=signer, operator=operator, system=system_name, force=force,
-                       allowed_signers=allowed_signers, signer_id=signer_id, allow_secrets=allow_secrets)
+                       accept_unsigned=accept_unsigned, allowed_signers=allowed_signers, signer_id=signer_id,
+                       allow_secrets=allow_secrets)
     click.echo(f"bundle: {made.path}")
     click.echo(f"manifest sha256: {made.manifest_sha256}")
     click.echo(f"signed by: {made.signer}" if made.signer else "not signed")

@@ -37,7 +37,8 @@ def lint(path: Path | None) -> None:
         raise LintErrors(list(problems))
     assert cat is not None
     s = catalog_mod.stats(cat)
-    click.echo(f"ok: {s['items']} items, {s['checks']} checks, {len(cat.parameters)} parameters, "
+    ext = "".join(f" (+{len(items)} {name} extension items)" for name, items in cat.extension_items.items())
+    click.echo(f"ok: {s['items']} items{ext}, {s['checks']} checks, {len(cat.parameters)} parameters, "
                f"{len(cat.highrisk)} high-risk rules ({cat.root})")
 
 

@@ -61,7 +61,8 @@ def scan_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="复测: collect again only what was not 符合 in RUN (a run id or directory; default: "
                           "the latest run of this inventory), carry the rest forward.")(f)
     f = click.option("--wait", type=click.FloatRange(0), default=0, show_default=True, metavar="SECONDS",
-                     help="When another run holds the history database, wait this long for it (else exit 75).")(f)
+                     help="When another scan writes into the same output directory, wait this long for it (else "
+                          "exit 75). Scans into different directories run at once.")(f)
     f = click.option("--no-history", is_flag=True, help="Do not record this run in the history database.")(f)
     return _history_option(f)
 
@@ -428,7 +429,8 @@ def schedule_run(ctx: click.Context, name: str, config_dir: Path | None) -> None
     db = Path(cfg["history"])
     inventory_path = Path(cfg["inventory"]) if cfg.get("inventory") else None
     key = history.inventory_key(inventory_path)
-    with lock.exclusive(history.lock_path(db), float(cfg.get("wait") or 0), f"assess schedule run {name}"):
+    out = Path(cfg["out"])
+    with lock.exclusive(history.run_lock_path(out), float(cfg.get("wait") or 0), f"assess schedule run {name}"):
         conn = history.connect(db)
         before = history.latest(conn, key)
         code = 0

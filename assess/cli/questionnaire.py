@@ -12,6 +12,7 @@ from assess.catalog import profile as profile_mod
 from assess.errors import InputError
 from assess.inputs import answers, questionnaire, waivers
 from assess.inventory import load as inventory
+from assess.run import document as results
 from assess.run.collect import now
 
 _FORMATS = {".yaml": "yaml", ".yml": "yaml", ".xlsx": "xlsx"}
@@ -46,8 +47,12 @@ def questionnaire_cmd() -> None:
 @click.option("--format", "fmt", type=click.Choice(["yaml", "xlsx"]), default=None,
               help="Output format (default: from the file name).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file (its answers are lost).")
+@click.option("--per-object", is_flag=True,
+              help="One entry per item x object (default: one per item and group of objects alike).")
+@click.option("--run", "run_dir", type=click.Path(path_type=Path),
+              help="An earlier run (directory or results.json): list the checks that already failed per entry.")
 def init(inventory_path: Path | None, profile_name: str, controls_dir: Path | None, output: Path, fmt: str | None,
-         force: bool) -> None:
+         force: bool, per_object: bool, run_dir: Path | None) -> None:
     """Write every item x object that needs interview or document evidence, ready to fill in."""
     by_name = _FORMATS.get(output.suffix.lower())
     fmt = fmt or by_name
@@ -59,15 +64,17 @@ def init(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
         raise InputError("already exists; it may hold answers (use --force to overwrite it)", str(output))
     cat, prof, pairs = _scope(controls_dir, profile_name, inventory_path)
     asked = questionnaire.asked(pairs)
+    entries = questionnaire.group(asked, grouped=not per_object)
+    failed = questionnaire.failures(results.load_results(run_dir)) if run_dir else None
     meta = questionnaire.header(cat, prof, now(), str(inventory_path) if inventory_path else "(this machine)")
     if fmt == "xlsx":
-        questionnaire.to_xlsx(asked, meta, output)
+        questionnaire.to_xlsx(entries, meta, output, failed)
     else:
         try:
-            output.write_text(questionnaire.to_yaml(asked, meta, output.name), encoding="utf-8")
+            output.write_text(questionnaire.to_yaml(entries, meta, output.name, failed), encoding="utf-8")
         except OSError as exc:
             raise InputError(f"cannot write: {exc.strerror or exc}", str(output)) from None
-    click.echo(f"wrote {output}: {questionnaire.summary(asked)}")
+    click.echo(f"wrote {output}: {len(entries)} entries for {questionnaire.summary(asked)}")
 
 
 @questionnaire_cmd.command("check")

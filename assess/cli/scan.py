@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,8 @@ from assess.catalog import load as catalog_mod
 from assess.catalog import profile as profile_mod
 from assess.cli import history as history_cli
 from assess.cli.progress import ProgressBar
+from assess.history import lock
+from assess.history import store as history
 from assess.inputs import answers, questionnaire, waivers
 from assess.inventory import load as inventory
 from assess.judge import judgement, summary
@@ -61,6 +64,7 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
          history_path: Path | None, no_history: bool, wait: float, rescan_failed: str | None, trigger: str,
          trust_on_first_use: bool, resume_dir: Path | None, active: bool) -> None:
     """Assess the inventory (default: this machine) against every level-3 item."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill`, systemd, timeout(1): as Ctrl-C
     formats = [f for f in reports.parse_formats(report_formats) if f != "json"]
     if resume_dir:  # the interrupted run's inventory, profile and controls, unless given again
         state = scan_mod.read_state(resume_dir)
@@ -89,8 +93,10 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
 
     if show:
         click.echo(f"assess: scanning {total} object(s) with profile {prof.id}", err=True)
+    writes = resume_dir or out_dir  # two scans never write into one directory at once (exit 75)
     try:
-        with history_cli.recorder(history_path, no_history, wait, inventory_path, trigger, rescan_failed) as rec:
+        with history_cli.recorder(history_path, no_history, wait, inventory_path, trigger, rescan_failed) as rec, \
+                lock.exclusive(history.run_lock_path(writes), wait, f"assess scan into {writes}"):
             hooks = history_cli.hooks(rec, rescan_failed, cat, prof, targets)
             outcome = scan_mod.run(cat, prof, targets, out_dir, concurrency, progress, inputs, hooks, collection)
             history_cli.store(rec, outcome)

@@ -1,8 +1,9 @@
-"""One assess run at a time per history database: an exclusive lock file beside it.
+"""Exclusive lock files: one scan at a time per output directory, one writer at a time per history database.
 
-`exclusive(path, wait)` takes `flock(2)` on `<path>` (e.g. `history.db.lock`). A second process waits up to
-`wait` seconds, polling, and then raises `Busy` naming the holder (pid, host, what it runs, since when), which
-the holder wrote into the lock file. The kernel drops the lock when its holder exits, however it exits, so a
+`exclusive(path, wait)` takes `flock(2)` on `<path>` (see assess.history.run_lock_path for the whole of a scan
+writing into one output directory, `history.db.lock` only while a run is written into the history). A second process waits up to
+`wait` seconds, polling (and saying so on stderr), and then raises `Busy` naming the holder (pid, host, what
+it runs, since when), which the holder wrote into the lock file. The kernel drops the lock when its holder exits, however it exits, so a
 crashed run never leaves a stale lock behind. Within one process the lock is re-entrant (`assess schedule
 run` holds it around the scan it starts).
 """
@@ -61,6 +62,7 @@ def exclusive(path: Path, wait: float = 0.0, purpose: str = "") -> Iterator[None
         raise AssessError(f"cannot open lock file {path}: {exc.strerror or exc}") from None
     try:
         deadline = time.monotonic() + max(0.0, wait)
+        announced = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -69,6 +71,10 @@ def exclusive(path: Path, wait: float = 0.0, purpose: str = "") -> Iterator[None
                 if time.monotonic() >= deadline:
                     waited = f"after waiting {wait:g} s" if wait > 0 else "(use --wait SECONDS to wait for it)"
                     raise Busy(f"another assess run holds {path}: {_holder(fd)}; giving up {waited}") from None
+                if not announced:
+                    print(f"assess: waiting up to {wait:g} s for {path}, held by {_holder(fd)}", file=sys.stderr,
+                          flush=True)
+                    announced = True
                 time.sleep(_POLL)
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "purpose": purpose or " ".join(os.path.basename(a) if i == 0 else a

@@ -1,7 +1,8 @@
 """Recording a scan in the history: one place that `assess scan` and `assess schedule run` share.
 
-A `Recorder` opens the history database and holds its lock (assess.history.lock) for the whole run, so a second run
-on the same database waits or stops with a clear message; it adds `history` (inventory key, previous run,
+A `Recorder` opens the history database (WAL, busy timeout: any number of runs may read and record at once)
+and holds its lock (assess.history.lock) only while it writes the run, so scans of different scopes run side by
+side; the lock keeps `assess history prune` and a recording apart. It adds `history` (inventory key, previous run,
 trend, drift against the previous run) to the results document before it is written; then it stores the
 run and returns the drift.
 """
@@ -18,6 +19,9 @@ from assess.history import diff, lock
 from assess.history import store as history
 from assess.run import document as results
 
+#: seconds a finished run waits to record itself while another writes (a write takes milliseconds; a prune longer)
+STORE_WAIT = 60.0
+
 
 class Recorder:
     """Records runs of one inventory in one history database (module docstring)."""
@@ -33,12 +37,9 @@ class Recorder:
         self._stack = ExitStack()
 
     def __enter__(self) -> Recorder:
-        with ExitStack() as stack:
-            self.conn = history.connect(self.db)
-            stack.callback(self.conn.close)
-            stack.enter_context(lock.exclusive(history.lock_path(self.db), self.wait,
-                                               f"assess scan ({self.trigger}) into {self.db}"))
-            self._stack = stack.pop_all()
+        self.conn = history.connect(self.db)
+        self._stack = ExitStack()
+        self._stack.callback(self.conn.close)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -88,7 +89,11 @@ class Recorder:
     def store(self, doc: dict[str, Any], run_dir: Path) -> dict[str, Any] | None:
         """Record the run; return the drift from the previous run of the inventory (None for the first)."""
         try:
-            history.record(self._connection(), doc, run_dir, self.key, self.trigger)
+            with lock.exclusive(history.lock_path(self.db), max(self.wait, STORE_WAIT),
+                                f"assess scan ({self.trigger}) into {self.db}"):
+                history.record(self._connection(), doc, run_dir, self.key, self.trigger)
+        except lock.Busy as exc:
+            raise lock.Busy(f"results are in {run_dir}, but not recorded: {exc}") from None
         except sqlite3.Error as exc:
             raise InputError(f"results are in {run_dir}, but recording them in {self.db} failed: {exc}") from None
         return self.drift

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from assess import safefile
 from assess.errors import InputError
 from assess.history import store as history
 from assess.run import document as results
@@ -292,11 +293,9 @@ class Crontab:
 
     def write(self, text: str) -> None:
         if self.file:
-            tmp = self.file.with_name(self.file.name + ".assess-tmp")
             try:
                 self.file.parent.mkdir(parents=True, exist_ok=True)
-                tmp.write_text(text, encoding="utf-8")
-                os.replace(tmp, self.file)
+                safefile.write_text(self.file, text)
             except OSError as exc:
                 raise InputError(f"cannot write crontab file: {exc.strerror or exc}", str(self.file)) from None
             return
@@ -377,12 +376,7 @@ def all_schedules(conf_dir: Path) -> list[dict[str, Any]]:
 def _save(conf_dir: Path, config: dict[str, Any]) -> Path:
     conf_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = config_path(conf_dir, config["name"])
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(config, fh, ensure_ascii=False, indent=1)
-        fh.write("\n")
-    os.replace(tmp, path)
+    safefile.write_text(path, json.dumps(config, ensure_ascii=False, indent=1) + "\n")
     return path
 
 
@@ -420,7 +414,7 @@ def add(config: dict[str, Any], conf_dir: Path, unit_dir: Path | None, crontab: 
         try:
             unit_dir.mkdir(parents=True, exist_ok=True)
             for path, text in files.items():
-                path.write_text(text, encoding="utf-8")
+                safefile.write_text(path, text, mode=0o644)
         except OSError as exc:
             raise InputError(f"cannot write units to {unit_dir}: {exc.strerror or exc}") from None
         config["files"] = [str(p) for p in files]

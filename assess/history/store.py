@@ -2,8 +2,8 @@
 
 Where: `--history PATH`, else `$ASSESS_HOME/history.db`, else `$XDG_DATA_HOME/assess/history.db`
 (`~/.local/share/assess/history.db`). The database is opened in WAL mode with a busy timeout, every write
-is one `BEGIN IMMEDIATE` transaction, and whole runs are serialised by `assess.history.lock` (`history.db.lock`),
-so two runs at once never interleave and never corrupt it. Keep it on a local disk (WAL needs shared
+is one `BEGIN IMMEDIATE` transaction, and recording a run or pruning holds `assess.history.lock` (`history.db.lock`)
+only while it writes, so runs at once never interleave and never corrupt it. Keep it on a local disk (WAL needs shared
 memory, which network file systems do not provide).
 
 Fingerprint of a verdict: the first 32 hex digits of SHA-256 over
@@ -18,6 +18,7 @@ the inventory keeps the key, so the new object shows in the next diff as added.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -102,6 +103,15 @@ def resolve(path: Path | None) -> Path:
 
 def lock_path(db: Path) -> Path:
     return db.with_name(db.name + ".lock")
+
+
+def run_lock_path(directory: Path) -> Path:
+    """The lock of scans writing into `directory` (an output directory, or a resumed run directory).
+
+    It lives beside the default history (`locks/<hash of the directory's path>.lock`), not in the directory,
+    which keeps holding nothing but run directories."""
+    digest = hashlib.sha256(str(directory.expanduser().absolute()).encode()).hexdigest()[:32]
+    return default_path().parent / "locks" / f"{digest}.lock"
 
 
 def inventory_key(inventory_path: Path | None) -> str:

@@ -23,9 +23,11 @@ copies them into `<run_dir>/attachments/<sha256[:16]>/<name>` so bundles carry t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
-import shutil
+import stat
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -43,7 +45,7 @@ from assess.yamlio import Node, NodeList, load_file
 
 _DATE_TYPES = (date, str, int, float, bool)
 _ROW_SPEC: dict[str, Field] = {
-    "item": Field(str), "object": Field(str),
+    "item": Field(str), "object": Field(str, required=False), "objects": Field((str, list, dict), required=False),
     **{k: Field((str, list), required=False) for k in questionnaire.INFO_KEYS},
     "answer": Field(str, required=False), "explanation": Field(str, required=False),
     "attachments": Field(list, required=False), "respondent": Field(str, required=False),
@@ -132,6 +134,20 @@ def parse_date(value: Any) -> date | None:
     return None
 
 
+class _NotRegular(OSError):
+    """An attachment that is a directory, FIFO, device or socket."""
+
+
+def _open_regular(path: Path) -> int:
+    """A read descriptor on the regular file `path`: the last component is not followed if it is (now) a
+    symlink, and a FIFO does not block the open."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _NotRegular(f"not a regular file: {path}")
+    return fd
+
+
 def _sha256(path: Path) -> tuple[str, int]:
     h = hashlib.sha256()
     size = 0
@@ -139,6 +155,20 @@ def _sha256(path: Path) -> tuple[str, int]:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
             size += len(block)
+    return h.hexdigest(), size
+
+
+def _hash_regular(path: Path, copy_to: Path | None = None) -> tuple[str, int]:
+    """sha256 and size of a regular file (and the very bytes hashed copied to `copy_to`, a new file)."""
+    h = hashlib.sha256()
+    size = 0
+    with open(_open_regular(path), "rb") as fh, \
+            (open(copy_to, "xb") if copy_to else contextlib.nullcontext()) as out:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            size += len(block)
+            if out:
+                out.write(block)
     return h.hexdigest(), size
 
 
@@ -183,6 +213,9 @@ def _cell(key: str, value: Any) -> Any:
         return value
     if key == "attachments":
         return [p.strip() for p in re.split(r"[\n;；]", str(value)) if p.strip()]
+    if key == "objects":
+        ids = [p.strip() for p in re.split(r"[\n,，、;；]", str(value)) if p.strip()]
+        return ids[0] if ids == ["all"] else ids
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
@@ -203,7 +236,7 @@ def _read_xlsx(path: Path) -> tuple[list[Any], dict[str, Any]]:
         rows = ws.iter_rows(values_only=True)
         head = next(rows, None) or ()
         columns = {i: k for i, k in enumerate(_column_key(h) for h in head) if k}
-        for needed in ("item", "object", "answer"):
+        for needed in ("item", "answer"):
             if needed not in columns.values():
                 raise InputError(f"sheet '{ws.title}' has no '{needed}' column in its first row", str(path), 1)
         entries = []
@@ -253,53 +286,110 @@ def _present(node: Node) -> Node:
 
 
 def load(path: Path, catalog: Catalog, pairs: dict[tuple[str, str], Pair], today: date) -> AnswerSet:
-    """Read and validate an answers file against the scan's items and objects; raise LintErrors."""
+    """Read and validate an answers file against the scan's items and objects; raise LintErrors.
+
+    A group entry (`objects`) is validated for each object it names or selects; an entry for one object
+    (`object`) overrides a group's answer for that object.
+    """
     path = Path(path)
     entries, _meta = read_entries(path)
     f = str(path)
     problems = Problems()
-    objects = {oid for (_i, oid) in pairs}
+    objects = {oid: p.target for (_i, oid), p in pairs.items()}
     result = AnswerSet(file=f, sha256=_sha256(path)[0], entries=len(entries))
-    seen: dict[tuple[str, str], int] = {}
+    layers: dict[bool, dict[tuple[str, str], Answer]] = {True: {}, False: {}}  # single?, answers
+    seen: dict[tuple[bool, str, str], int] = {}
     hashed: dict[Path, Attachment] = {}
     for raw in entries:
         node = _present(raw)
         before = len(problems)
         if not check_mapping(node, _ROW_SPEC, "answer entry", problems, f) or len(problems) > before:
             continue
-        item_id, object_id = node["item"].strip(), node["object"].strip()
+        item_id = node["item"].strip()
         if item_id not in catalog.items:
             problems.at(node, "item", f"unknown item '{item_id}'", f)
             continue
+        if ("object" in node) == ("objects" in node):
+            problems.at(node, None, "an entry names its objects with 'object' (one id) or 'objects' (ids, 'all' or "
+                        "{type: ..., tags: [...]}), not both" if "object" in node else
+                        "an entry needs 'object' or 'objects'", f)
+            continue
         if "answer" not in node:
             continue
-        if object_id not in objects:
-            known = ", ".join(sorted(objects))
-            problems.at(node, "object", f"unknown object '{object_id}' (objects in this scan: {known})", f)
+        single = "object" in node
+        chosen = [node["object"].strip()] if single else _select(node, item_id, pairs, objects, problems, f)
+        valid = []
+        for object_id in chosen:
+            key = "object" if single else "objects"
+            if object_id not in objects:
+                known = ", ".join(sorted(objects))
+                problems.at(node, key, f"unknown object '{object_id}' (objects in this scan: {known})", f)
+                continue
+            pair = pairs.get((item_id, object_id))
+            if pair is None:
+                problems.at(node, key, _not_applicable(catalog, pairs, item_id, object_id), f)
+                continue
+            if pair.kind == "automated":
+                problems.at(node, "item", f"{item_id} on '{object_id}' is fully automated (checks: "
+                            f"{', '.join(pair.checks)}): its verdict comes from the checks, not from an answer", f)
+                continue
+            if (single, item_id, object_id) in seen:
+                problems.at(node, "item", f"duplicate answer for {item_id} on '{object_id}' (first at line "
+                            f"{seen[(single, item_id, object_id)]})", f)
+                continue
+            seen[(single, item_id, object_id)] = node.line
+            if pair.kind == "tailored":
+                result.warnings.append(f"{f}:{node.line}: {item_id} is tailored out by the profile (不适用); "
+                                       "the answer is not used")
+                continue
+            valid.append(object_id)
+        if not valid:
             continue
-        pair = pairs.get((item_id, object_id))
-        if pair is None:
-            problems.at(node, "object", _not_applicable(catalog, pairs, item_id, object_id), f)
-            continue
-        if pair.kind == "automated":
-            problems.at(node, "item", f"{item_id} on '{object_id}' is fully automated (checks: "
-                        f"{', '.join(pair.checks)}): its verdict comes from the checks, not from an answer", f)
-            continue
-        if (item_id, object_id) in seen:
-            problems.at(node, "item", f"duplicate answer for {item_id} on '{object_id}' (first at line "
-                        f"{seen[(item_id, object_id)]})", f)
-            continue
-        seen[(item_id, object_id)] = node.line
-        if pair.kind == "tailored":
-            result.warnings.append(f"{f}:{node.line}: {item_id} is tailored out by the profile (不适用); "
-                                   "the answer is not used")
-            continue
-        answer = _answer(node, item_id, object_id, path.parent, today, hashed, problems, f)
+        answer = _answer(node, item_id, valid[0], path.parent, today, hashed, problems, f)
         if answer is not None:
-            result.answers[(item_id, object_id)] = answer
+            for object_id in valid:
+                layers[single][(item_id, object_id)] = replace(answer, object=object_id)
     if problems:
         raise LintErrors(in_line_order(problems, f))
+    result.answers = {**layers[False], **layers[True]}
     return result
+
+
+_SELECTOR_KEYS = {"type", "tags"}
+
+
+def _select(node: Node, item_id: str, pairs: dict[tuple[str, str], Pair], objects: dict[str, Any],
+            problems: Problems, f: str) -> list[str]:
+    """The object ids a group entry's `objects` names: a list of ids as given; `all` and a selector
+    `{type, tags}` pick the matching objects on which the item needs an answer."""
+    spec = node["objects"]
+    if isinstance(spec, list):
+        if not all(isinstance(x, str) and x.strip() for x in spec):
+            problems.at(node, "objects", "'objects' lists object ids (strings)", f)
+            return []
+        return list(dict.fromkeys(x.strip() for x in spec))
+    if isinstance(spec, str):
+        if spec.strip() != "all":
+            problems.at(node, "objects", f"'objects' is a list of ids, 'all' or {{type: ..., tags: [...]}}, "
+                        f"not {spec!r}", f)
+            return []
+        types: set[str] | None = None
+        tags: set[str] = set()
+    else:
+        unknown = set(spec) - _SELECTOR_KEYS
+        if unknown or not spec:
+            problems.at(node, "objects", f"a selector takes type and tags (got {', '.join(sorted(unknown)) or 'none'})",
+                        f)
+            return []
+        raw_types, raw_tags = spec.get("type"), spec.get("tags") or []
+        types = None if raw_types is None else set([raw_types] if isinstance(raw_types, str) else raw_types)
+        tags = set([raw_tags] if isinstance(raw_tags, str) else raw_tags)
+    picked = [oid for oid, t in objects.items()
+              if (types is None or t.type in types) and tags <= set(t.tags)
+              and (pair := pairs.get((item_id, oid))) is not None and pair.kind in questionnaire.ASKED]
+    if not picked:
+        problems.at(node, "objects", f"'objects' selects no object on which {item_id} needs an answer", f)
+    return picked
 
 
 def _not_applicable(catalog: Catalog, pairs: dict[tuple[str, str], Pair], item_id: str, object_id: str) -> str:
@@ -361,18 +451,33 @@ def _answer(node: Node, item_id: str, object_id: str, base: Path, today: date, h
                   answered_at, valid_until, tuple(attachments), f"{f}:{node.line}")
 
 
+_DEVICE_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
 def _attachment(base: Path, ref: str, hashed: dict[Path, Attachment]) -> Attachment | str:
-    """The hashed attachment, or what is wrong with it."""
-    path = (base / ref).expanduser() if not Path(ref).expanduser().is_absolute() else Path(ref).expanduser()
-    shown = f"'{ref}'" + (f" (looked in {base.resolve()})" if not Path(ref).is_absolute() else "")
-    if not path.exists():
-        return f"attachment not found: {shown}"
-    if not path.is_file():
-        return f"attachment is not a file: {shown}"
-    resolved = path.resolve()
+    """The hashed attachment, or what is wrong with it.
+
+    Answers files are filled in by other people: an attachment must resolve (symlinks followed) to a regular
+    file below the answers file's directory, and never to anything under /proc, /sys or /dev.
+    """
+    root = base.resolve()
+    shown = f"'{ref}'"
+    try:
+        resolved = (base / ref).resolve(strict=True)
+    except FileNotFoundError:
+        return f"attachment not found: {shown} (looked in {root})"
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        return f"cannot read attachment {shown}: {getattr(exc, 'strerror', None) or exc}"
+    if any(resolved == d or d in resolved.parents for d in _DEVICE_TREES):
+        return f"attachment {shown} is under /proc, /sys or /dev: not a document"
+    if root not in resolved.parents:
+        return (f"attachment {shown} resolves to {resolved}, outside the answers file's directory {root}: "
+                "copy the document next to the answers file")
     if resolved not in hashed:
         try:
-            digest, size = _sha256(resolved)
+            digest, size = _hash_regular(resolved)
+        except _NotRegular:
+            return f"attachment {shown} is not a regular file"
         except OSError as exc:
             return f"cannot read attachment {shown}: {exc.strerror or exc}"
         hashed[resolved] = Attachment(resolved, resolved.name, digest, size)
@@ -465,10 +570,11 @@ def store_attachments(answers: AnswerSet, run_dir: Path) -> None:
     """Copy every attachment into the run directory, checking it did not change since it was hashed."""
     for att in answers.attachments():
         dest = run_dir / att.stored
+        if dest.exists():
+            continue  # the same document attached twice
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(att.source, dest)
-            digest, _size = _sha256(dest)
+            digest, _size = _hash_regular(att.source, copy_to=dest)
         except OSError as exc:
             raise InputError(f"cannot copy attachment into the run: {exc.strerror or exc}", str(att.source)) \
                 from None

@@ -23,6 +23,7 @@ from typing import Any
 
 from assess.catalog.schema import Problems
 from assess.errors import LintErrors
+from assess.limits import MAX_OBJECTS
 from assess.yamlio import Node
 
 _FIELDS = {
@@ -58,9 +59,13 @@ class _Inventory:
     def group(self, name: str) -> _Group:
         return self.groups.setdefault(name, _Group(name))
 
-    def add_host(self, group: str, host: str, hvars: dict[str, tuple[Any, int]], line: int) -> None:
-        self.group(group).hosts.setdefault(host, {}).update(hvars)
-        self.first_line.setdefault(host, line)
+    def add_hosts(self, group: str, pattern: str, hvars: dict[str, tuple[Any, int]], line: int) -> None:
+        """Add the hosts a name or range pattern stands for; ValueError for a bad range or too many hosts."""
+        for host in expand(pattern, MAX_OBJECTS - len(self.first_line)):
+            self.group(group).hosts.setdefault(host, {}).update(hvars)
+            self.first_line.setdefault(host, line)
+        if len(self.first_line) > MAX_OBJECTS:
+            raise ValueError(f"more than {MAX_OBJECTS} hosts in the inventory")
 
 
 # -- reading ----------------------------------------------------------------------------------------------
@@ -83,22 +88,36 @@ def is_ansible_yaml(data: Any) -> bool:
                     for v in data.values()))
 
 
-def expand(pattern: str) -> list[str]:
-    """Ansible host ranges: web[01:03] → web01 web02 web03; db-[a:c] → db-a db-b db-c."""
-    m = _RANGE.search(pattern)
-    if not m:
-        return [pattern]
+def expand(pattern: str, limit: int = MAX_OBJECTS) -> list[str]:
+    """Ansible host ranges: web[01:03] → web01 web02 web03; db-[a:c] → db-a db-b db-c.
+
+    ValueError for a bad range, or for a pattern that stands for more than `limit` hosts (counted first).
+    """
+    ranges = [_range_values(m) for m in _RANGE.finditer(pattern)]
+    count = 1
+    for values, _width in ranges:
+        count *= len(values)
+    if count > limit:
+        raise ValueError(f"host pattern {pattern!r} stands for {count} hosts; an inventory may hold at most "
+                         f"{MAX_OBJECTS}")
+    out = [pattern]
+    for values, width in ranges:  # each pass replaces the leftmost range left
+        out = [p[:m.start()] + str(v).zfill(width) + p[m.end():]
+               for p in out for m in [_RANGE.search(p)] if m for v in values]
+    return out
+
+
+def _range_values(m: re.Match[str]) -> tuple[range | list[str], int]:
+    """The values of one `[start:end:step]` and their zero-padded width (numbers stay a lazy range)."""
     start, end, step = m.group(1), m.group(2), int(m.group(3) or 1)
-    head, tail = pattern[:m.start()], pattern[m.end():]
+    if step < 1:
+        raise ValueError(f"bad host range [{m.group(0)[1:-1]}]: the step must be at least 1")
     if start.isdigit() and end.isdigit():
-        width = len(start) if start.startswith("0") else 0
-        values = [str(i).zfill(width) for i in range(int(start), int(end) + 1, step)]
-    elif len(start) == 1 and len(end) == 1 and start.isalpha() and end.isalpha():
+        return range(int(start), int(end) + 1, step), len(start) if start.startswith("0") else 0
+    if len(start) == 1 and len(end) == 1 and start.isalpha() and end.isalpha():
         letters = string.ascii_letters
-        values = list(letters[letters.index(start):letters.index(end) + 1:step])
-    else:
-        raise ValueError(f"bad host range [{m.group(0)[1:-1]}]")
-    return [x for v in values for x in expand(head + v + tail)]
+        return list(letters[letters.index(start):letters.index(end) + 1:step]), 0
+    raise ValueError(f"bad host range [{m.group(0)[1:-1]}]")
 
 
 def _ini_value(raw: str) -> Any:
@@ -152,12 +171,11 @@ def load_ini(text: str, file: str) -> list[Node]:
                     continue
                 hvars[key] = (_ini_value(value), n)
             try:
-                names = expand(words[0])
+                inv.add_hosts(section, words[0], hvars, n)
             except ValueError as exc:
                 problems.add(file, n, str(exc))
-                continue
-            for host in names:
-                inv.add_host(section, host, hvars, n)
+                if len(inv.first_line) >= MAX_OBJECTS:
+                    break
     if problems:
         raise LintErrors(list(problems))
     return _entries(inv)
@@ -181,12 +199,11 @@ def load_yaml(data: Node, file: str) -> list[Node]:
                 continue
             values = {k: (v, hvars.line_of(k)) for k, v in (hvars or {}).items()}
             try:
-                names = expand(str(host))
+                inv.add_hosts(name, str(host), values, hline)
             except ValueError as exc:
                 problems.add(file, hline, str(exc))
-                continue
-            for h in names:
-                inv.add_host(name, h, values, hline)
+                if len(inv.first_line) >= MAX_OBJECTS:
+                    return
         gvars = body.get("vars") or {}
         if isinstance(gvars, dict):
             group.vars.update({k: (v, gvars.line_of(k)) for k, v in gvars.items()})

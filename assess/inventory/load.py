@@ -34,9 +34,12 @@ from assess.catalog.schema import Field, Problems, check_mapping
 from assess.errors import InputError, LintErrors
 from assess.inventory import ansible as ansible_inventory
 from assess.inventory import ssh_config as ssh_config_mod
+from assess.limits import MAX_OBJECTS, MAX_TAGS
 from assess.model import Target
 from assess.probes import service
+from assess.probes.cloud import target as cloud_target
 from assess.probes.http import target as http_target
+from assess.probes.network import target as device_target
 from assess.probes.transport import credentials
 from assess.run.document import safe_name
 from assess.yamlio import Node, load_text, plain, read_text
@@ -82,7 +85,10 @@ LINUX_FIELDS: dict[str, Field] = {
 #: Fields each object type accepts besides COMMON_FIELDS.
 TYPE_FIELDS: dict[str, dict[str, Field]] = {"linux": LINUX_FIELDS, "webapp": http_target.FIELDS,
                                             "database": service.DATABASE_FIELDS,
-                                            "middleware": service.MIDDLEWARE_FIELDS}
+                                            "middleware": service.MIDDLEWARE_FIELDS,
+                                            "network-device": device_target.FIELDS,
+                                            "security-device": device_target.FIELDS,
+                                            "cloud-account": cloud_target.FIELDS}
 
 _SECRET_KEYS = {"password": "password_env", "become_password": "become_password_env",
                 "sudo_password": "become_password_env", "passphrase": "key_passphrase_env",
@@ -211,6 +217,9 @@ def _targets(entries: list[Any], ctx: Context, interview: bool) -> list[Target]:
     seen: dict[str, int] = {}
     nodes: dict[str, Node] = {}
     p, f = ctx.problems, ctx.file
+    if len(entries) > MAX_OBJECTS:
+        raise InputError(f"{len(entries)} objects; an inventory may hold at most {MAX_OBJECTS}", f,
+                         getattr(entries[MAX_OBJECTS], "line", None))
     for node in entries:
         node = _without_secrets(node, ctx)
         kind = node.get("type") if isinstance(node, dict) else None
@@ -230,6 +239,9 @@ def _targets(entries: list[Any], ctx: Context, interview: bool) -> list[Target]:
         seen[oid] = node.line
         nodes[oid] = node
         if kind not in model.OBJECT_TYPES:
+            continue
+        if len(node.get("tags") or ()) > MAX_TAGS:
+            p.at(node, "tags", f"object '{oid}': more than {MAX_TAGS} tags", f)
             continue
         engine = node.get("engine")
         if engine and engine not in model.ENGINES.get(kind, ()):
@@ -299,6 +311,9 @@ CONNECTIONS: dict[str, Callable[[Node, Context], dict[str, Any]]] = {
     "webapp": lambda node, ctx: http_target.connection(node, ctx.problems, ctx.file),
     "database": lambda node, ctx: service.connection(node, ctx.problems, ctx.file),
     "middleware": lambda node, ctx: service.connection(node, ctx.problems, ctx.file),
+    "network-device": lambda node, ctx: device_target.connection(node, ctx.problems, ctx.file, ctx.path),
+    "security-device": lambda node, ctx: device_target.connection(node, ctx.problems, ctx.file, ctx.path),
+    "cloud-account": lambda node, ctx: cloud_target.connection(node, ctx.problems, ctx.file, ctx.path),
 }
 
 
@@ -317,8 +332,10 @@ def _check_credentials(conn: dict[str, Any], node: Node, ctx: Context) -> None:
     if conn.get("agent") and not os.environ.get("SSH_AUTH_SOCK"):
         p.at(node, "agent", f"object '{oid}': agent: true but SSH_AUTH_SOCK is not set (no ssh-agent)", f)
     for path in conn.get("known_hosts") or []:
-        if not Path(path).is_file():
+        if not Path(path).exists():
             p.at(node, "known_hosts", f"object '{oid}': known_hosts file {path} does not exist", f)
+        elif not Path(path).is_file():
+            p.at(node, "known_hosts", f"object '{oid}': known_hosts file {path} is not a regular file", f)
     if conn.get("become") == "sudo" and conn.get("user") == "root":
         conn["become"] = None  # root needs no sudo
 

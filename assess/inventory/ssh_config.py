@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assess.errors import InputError
+from assess.limits import MAX_TEXT_FILE, read_capped
 
 _HOST_LINE = re.compile(r"^\s*Host(?:\s*=\s*|\s+)(.+?)\s*$", re.IGNORECASE)
 _MATCH_EXEC = re.compile(r"^\s*Match\b.*\bexec\b", re.IGNORECASE)
@@ -49,7 +50,7 @@ class SSHConfig:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self.text = path.read_text(encoding="utf-8")
+            self.text = read_capped(path, MAX_TEXT_FILE).decode("utf-8")
         except OSError as exc:
             raise InputError(f"cannot read ssh config: {exc.strerror or exc}", str(path)) from None
         except UnicodeDecodeError:

@@ -1,5 +1,5 @@
 """What a run could not assess, stated before anything else: objects not collected (and why), results
-undetermined (无法判定), and high-risk cases whose evidence is missing (`not_assessed` findings).
+undetermined (无法判定), and high-risk cases whose evidence is missing (`unassessed` findings, 未评估).
 
 A pure function of a results document, so reports of older documents get it too. Every output leads with
 `lines()` when the coverage is incomplete: a failed collection must never read as good news.
@@ -16,14 +16,16 @@ _LIST = 8
 
 def of(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The coverage section: `complete`, `objects_not_collected` (id, type, address, reason, results),
-    `results_undetermined` (results in error over all objects), `highrisk_not_assessed` (rule, title, title_en,
-    major, object) and `error_scoring` (how the prediction counts results in error: `fail` = 0, or `exclude`)."""
+    `results_undetermined` (results in error over all objects), `highrisk_not_assessed` (the `unassessed` findings:
+    rule, title, title_en, major, object, pending) and `error_scoring` (how the prediction counts results in
+    error: `fail` = 0, or `exclude`)."""
     errors = Counter(r["object"] for r in doc.get("results") or [] if r.get("verdict") == "error")
     lost = [{"id": o["id"], "type": o.get("type"), "address": o.get("address") or "", "reason": o["error"],
              "results": errors.get(o["id"], 0)}
             for o in doc.get("objects") or [] if o.get("error")]
-    risks = [{k: f.get(k) for k in ("rule", "title", "title_en", "major", "object")}
-             for f in doc.get("highrisk") or [] if f.get("status") == "not_assessed"]
+    risks = [{**{k: f.get(k) for k in ("rule", "title", "title_en", "major", "object")},
+              "pending": list(f.get("pending") or [])}
+             for f in doc.get("highrisk") or [] if f.get("status") == "unassessed"]
     profile = (doc.get("run") or {}).get("profile") or {}
     scoring = ((profile.get("conclusion") if isinstance(profile, Mapping) else None) or {}).get("error", "fail")
     return {"complete": not lost and not risks, "objects_not_collected": lost,
@@ -75,6 +77,6 @@ def lines(cov: Mapping[str, Any], lang: str = "zh") -> list[str]:
 
 
 def not_assessed(doc: Mapping[str, Any], major: bool | None = None) -> list[dict[str, Any]]:
-    """The `not_assessed` high-risk findings, optionally only the major (True) or only the other (False) ones."""
-    return [f for f in doc.get("highrisk") or [] if f.get("status") == "not_assessed"
+    """The `unassessed` (未评估) high-risk findings, optionally only the major (True) or only the other (False) ones."""
+    return [f for f in doc.get("highrisk") or [] if f.get("status") == "unassessed"
             and (major is None or bool(f.get("major")) == major)]

@@ -35,7 +35,7 @@ def item_meta(catalog: Catalog) -> dict[str, dict[str, Any]]:
 
 def check_meta(catalog: Catalog) -> dict[str, dict[str, Any]]:
     """Titles of the checks, so that reports can name every check result (passing ones too)."""
-    return {c.id: {"title": c.title, "title_en": c.title_en, "object_type": c.object_type}
+    return {c.id: {"title": c.title, "title_en": c.title_en, "object_type": c.object_type, "engines": c.engines}
             for c in catalog.checks.values()}
 
 

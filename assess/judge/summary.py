@@ -97,12 +97,15 @@ def render_text(doc: dict[str, Any], width: int = WIDTH, color: bool = False) ->
                          f"{VERDICT_ZH[g['verdict']]} {g['control_point']} [{_objects(g['objects'])}]")
             if g.get("gap"):
                 lines.append(f"       {g['gap']}")
-    risks = [f for f in doc.get("highrisk") or [] if f.get("status") == "triggered"]
+    risks = [f for f in doc.get("highrisk") or [] if f.get("status") in ("triggered", "unassessed")]
     if risks:
         lines.append("")
         lines.append("重大风险隐患 / high-risk cases:")
-        for f in sorted(risks, key=lambda f: (not f.get("major"), f["rule"], f["object"])):
+        for f in sorted(risks, key=lambda f: (f["status"] != "triggered", not f.get("major"), f["rule"], f["object"])):
             label = "重大风险隐患" if f.get("major") else "高风险"
+            if f["status"] == "unassessed":
+                label = f"未评估 / not assessed ({label}; 待核查, evidence undetermined: " + \
+                    _objects([n.get("item") or n.get("check") for n in f.get("pending", [])]) + ")"
             lines.append(f"  {label}  {f['title']}  [{f['object']}]  ({f['rule']})")
     styled += [(line, None) for line in lines]
     c = doc["conclusion"]

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assess.model import FactResult
-from assess.probes import script
-from assess.probes.facts import Fact, FactUnavailable
+from assess.probes import redact, script
+from assess.probes.facts import Fact, FactUnavailable, Section
 from assess.probes.transport import CollectionError, Transport
 
 DEFAULT_TIMEOUT = 300.0
@@ -47,7 +47,8 @@ def malformed(problem: str) -> str:
 
 def parse_sections(facts: list[Fact], collected: script.Collected, stopped_reason: str
                    ) -> tuple[dict[str, FactResult], dict[str, dict[str, Any]]]:
-    """Parse each fact's section; a parser problem makes that fact an error, never a crash."""
+    """Parse each fact's section; a parser problem makes that fact an error, never a crash. Secrets the host
+    left in a section (an older emitted collector, a source the filter missed) are redacted again here."""
     results: dict[str, FactResult] = {}
     raw: dict[str, dict[str, Any]] = {}
     for f in facts:
@@ -55,6 +56,7 @@ def parse_sections(facts: list[Fact], collected: script.Collected, stopped_reaso
         if section is None:
             results[f.name] = FactResult(f.name, "error", reason=f"no output: {stopped_reason}")
             continue
+        section = Section(section.name, redact.text(section.text), section.rc)
         eid = script.evidence_id(section)
         text = section.text if len(section.text) <= MAX_RAW else section.text[:MAX_RAW] + "\n[truncated]"
         raw[f.name] = {"id": eid, "rc": section.rc, "command": f.command, "output": text}

@@ -8,13 +8,13 @@ Layout of a run directory:
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import time
 from pathlib import Path
 from typing import Any
 
+from assess import safefile
 from assess.errors import InputError
 
 SCHEMA = "assess/results@1"
@@ -32,28 +32,28 @@ def safe_name(object_id: str) -> str:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically: a temporary file in the same directory, fsync, rename."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    """Write JSON atomically and privately (0600): a random new file in the same directory, fsync, rename."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))  # compact: the C encoder, ~10x faster
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        safefile.write_text(path, text + "\n")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def create_run_dir(out: Path, run_id: str) -> Path:
-    """Make <out>/<run-id>/evidence, checking that the output directory is writable."""
+    """Make <out>/<run-id>/evidence (0700: a run holds root-only content), checking that `out` is writable."""
     run_dir = out / run_id
     try:
-        (run_dir / "evidence").mkdir(parents=True, exist_ok=False)
+        out.mkdir(parents=True, exist_ok=True)
+        run_dir.mkdir(mode=0o700)
     except FileExistsError:
+        if not out.is_dir():
+            raise InputError(f"cannot create output directory {run_dir}: {out} is not a directory") from None
         raise InputError(f"run directory {run_dir} already exists") from None
+    except OSError as exc:
+        raise InputError(f"cannot create output directory {run_dir}: {exc.strerror or exc}") from None
+    try:
+        (run_dir / "evidence").mkdir(mode=0o700)
     except OSError as exc:
         raise InputError(f"cannot create output directory {run_dir}: {exc.strerror or exc}") from None
     return run_dir

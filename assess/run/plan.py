@@ -8,7 +8,8 @@ from assess.model import Target
 from assess.probes.facts import Fact, facts_for
 
 #: Facts gathered on every Linux object: they identify the host in the evidence.
-ALWAYS = {"linux": ("os_release", "collector")}
+ALWAYS = {"linux": ("os_release", "collector"), "network-device": ("net_parse",),
+          "security-device": ("net_parse",), "cloud-account": ("cloud_networks", "cloud_data_regions")}
 
 
 def facts_needed(catalog: Catalog, profile: Profile, target: Target) -> list[Fact]:

@@ -62,6 +62,10 @@ def load_evidence_file(path: Path) -> dict[str, Any]:
 
 def reparse(stored: dict[str, Any], facts: list[Fact]) -> ObjectEvidence:
     """An ObjectEvidence from a stored evidence file, each needed fact re-parsed from its raw section."""
+    if (stored.get("info") or {}).get("collector") == "assess-cloud/1":
+        from assess.probes.cloud.collector import rederive
+
+        return rederive(stored, facts)
     ev = ObjectEvidence(stored.get("object", ""), stored.get("started", ""), stored.get("finished", ""),
                         info=dict(stored.get("info") or {}), error=stored.get("error"),
                         seconds=float(stored.get("seconds") or 0.0))

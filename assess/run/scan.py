@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -91,14 +92,16 @@ def apply_inputs(catalog: Catalog, item_results: list[ItemResult], inputs: Input
                                   "warnings": answer_warnings + waiver_warnings}}
 
 
-def transport_for(target: Target, ssh: SSHSession | None = None) -> Transport | None:
+def transport_for(target: Target, ssh: SSHSession | None = None,
+                  cancel: threading.Event | None = None) -> Transport | None:
     """The shell transport that reaches an object; None when the object is not reached by shell.
-    SSH objects of one scan share `ssh` (known_hosts loaded once, bastion connections, TOFU record)."""
+    SSH objects of one scan share `ssh` (known_hosts loaded once, bastion connections, TOFU record);
+    `cancel` stops a local collection (SSH ones stop with the session)."""
     kind = target.connection.get("transport")
     if kind == "local":
         from assess.probes.transport.local import LocalTransport
 
-        return LocalTransport()
+        return LocalTransport(cancel)
     if kind == "ssh":
         from assess.probes.transport.ssh import SSHSession
 
@@ -107,16 +110,27 @@ def transport_for(target: Target, ssh: SSHSession | None = None) -> Transport | 
 
 
 def collector_for(catalog: Catalog, profile: Profile, target: Target, only: set[str] | None = None,
-                  ssh: SSHSession | None = None, active: bool = False) -> Collector | None:
+                  ssh: SSHSession | None = None, active: bool = False,
+                  cancel: threading.Event | None = None) -> Collector | None:
     """A zero-argument job that collects one object; None for interview-only objects (site, organization).
     `only` limits it to the facts with those names (a rescan of what failed). Webapp objects are probed over
-    HTTP/TLS; `active` allows their state-changing tests."""
+    HTTP/TLS; `active` allows their state-changing tests. Setting `cancel` ends a running job early."""
     if target.connection.get("transport") == "http":
         from assess.probes.http.collector import collect as collect_webapp
 
         web_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
-        return lambda: collect_webapp(target, web_facts, active=active, params=profile.parameters)
-    transport = transport_for(target, ssh)
+        return lambda: collect_webapp(target, web_facts, active=active, params=profile.parameters, cancel=cancel)
+    if target.connection.get("transport") == "files":
+        from assess.probes.network.collector import collect as collect_device
+
+        device_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
+        return lambda: collect_device(target, device_facts)
+    if target.connection.get("transport") == "cloud":
+        from assess.probes.cloud.collector import collect as collect_cloud
+
+        cloud_facts = [f for f in plan.facts_needed(catalog, profile, target) if only is None or f.name in only]
+        return lambda: collect_cloud(target, cloud_facts)
+    transport = transport_for(target, ssh, cancel)
     if transport is None:
         return None
     facts = plan.facts_needed(catalog, profile, target)
@@ -132,14 +146,16 @@ def collect_all(catalog: Catalog, profile: Profile, targets: list[Target], run_d
                 done: dict[str, ObjectEvidence] | None = None, active: bool = False) -> dict[str, ObjectEvidence]:
     """Collect every reachable object in a bounded pool, writing each object's evidence on completion.
     With `only`, just the objects it names, and of each just the facts it lists. Objects in `done`
-    (a resumed run) are not collected again. Ctrl-C closes every connection and raises Interrupted
-    with the evidence that finished."""
+    (a resumed run) are not collected again. Ctrl-C (or SIGTERM, see assess.cli.scan) cancels every running
+    job (SSH connections closed, HTTP requests cut, local collectors killed) and raises Interrupted with the
+    evidence that finished."""
     evidence: dict[str, ObjectEvidence] = dict(done or {})
+    cancel = threading.Event()
     if only is None:
-        jobs = [(t, collector_for(catalog, profile, t, ssh=ssh, active=active)) for t in targets
+        jobs = [(t, collector_for(catalog, profile, t, ssh=ssh, active=active, cancel=cancel)) for t in targets
                 if t.id not in evidence]
     else:
-        jobs = [(t, collector_for(catalog, profile, t, only[t.id], ssh, active)) for t in targets
+        jobs = [(t, collector_for(catalog, profile, t, only[t.id], ssh, active, cancel)) for t in targets
                 if t.id in only and t.id not in evidence]
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
     try:
@@ -151,6 +167,7 @@ def collect_all(catalog: Catalog, profile: Profile, targets: list[Target], run_d
             if progress:
                 progress(ev.object_id, ev)
     except KeyboardInterrupt:
+        cancel.set()
         if ssh is not None:
             ssh.cancel()
         pool.shutdown(wait=True, cancel_futures=True)

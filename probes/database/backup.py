@@ -1,7 +1,8 @@
 """Backup jobs on a database's host (M15, 8.1.4.9 a): scheduled dumps and physical backups in cron.
 
 Only the matching lines leave the host, with anything that looks like a password on them blanked
-(`-pSECRET`, `--password=…`, `PGPASSWORD=…`, `MYSQL_PWD=…`, `redis-cli -a …`).
+(`-pSECRET`, `--password=…`, `PGPASSWORD=…`, `MYSQL_PWD=…`, `redis-cli -a …`), then by the collector's
+shared filter (assess.probes.redact).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ for _f in "$R"/etc/crontab "$R"/etc/cron.d/* "$R"/var/spool/cron/crontabs/* "$R"
   grep -inE '(TOOLS)' "$R$_f" 2>/dev/null | grep -v '^[0-9]*:[[:space:]]*#' | \
     sed -E 's/((^|[[:space:]])-p)[^[:space:]]+/\1<redacted>/g; s/(--password[= ])[^[:space:]]+/\1<redacted>/g;
             s/((PGPASSWORD|MYSQL_PWD|REDISCLI_AUTH)=)[^[:space:]]+/\1<redacted>/g;
-            s/((^|[[:space:]])-a[[:space:]]+)[^[:space:]]+/\1<redacted>/g' | sed "s|^|$_f:|"
+            s/((^|[[:space:]])-a[[:space:]]+)[^[:space:]]+/\1<redacted>/g' | _redact | sed "s|^|$_f:|"
 done
 """.replace("TOOLS", _PATTERN)
 

@@ -209,7 +209,7 @@ if [ -z "$_c" ]; then echo "config file unknown"
 else _redisconfs "$_c" 0 | while read -r _f; do
   if [ ! -e "$R$_f" ] || [ -d "$R$_f" ]; then echo "$B M $_f"
   elif [ ! -r "$R$_f" ]; then echo "$B D $_f"
-  else echo "$B F $_f"; awk '{_REDACT_CONF.strip()}' "$R$_f"; fi
+  else echo "$B F $_f"; awk '{_REDACT_CONF.strip()}' "$R$_f" | _redact; fi
 done; fi
 _redis config CONFIG GET timeout protected-mode bind port tls-port loglevel logfile save appendonly
 _redis server INFO server

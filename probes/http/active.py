@@ -13,7 +13,6 @@ import json
 import os
 import re
 import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -215,7 +214,7 @@ def _idle(g: Gathered, login: Login, recipe: dict[str, Any]) -> None:
     try:
         _resp, session = login.attempt(recipe["username"], login.password, note="login for the idle test")
         first = login.authenticated(session, "protected page before idling")
-        time.sleep(wait)
+        login.client.cancel.wait(wait)  # Ctrl-C or SIGTERM ends the wait; the next request says so
         after = login.authenticated(session, f"protected page after {wait:g} s idle")
     except FetchError as exc:
         g.error("session_idle", f"idle test failed: {exc}")

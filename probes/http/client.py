@@ -1,5 +1,10 @@
 """A bounded HTTP client for probing: inventory scope enforced on every request, per-object rate
-limit, no automatic redirects, capped bodies, timeouts, and a redacted transcript of every exchange.
+limit, no automatic redirects, capped bodies, deadlines, and a redacted transcript of every exchange.
+
+Deadlines are absolute, not socket timeouts: a server that sends one byte every two seconds never trips
+a 10 s socket timeout, so a watchdog shuts the exchange's socket down when the request's deadline
+(REQUEST_DEADLINE × timeout after it started), the object's deadline or the scan's cancellation comes,
+whatever phase the exchange is in (connect, TLS handshake, headers, body).
 
 Built on http.client rather than httpx: the probe needs exact control (raw repeated headers such as
 several Set-Cookie, a hard byte cap while reading, no hidden redirects or retries) and no dependency.
@@ -10,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -25,10 +31,46 @@ USER_AGENT = "assess-http-probe/1 (MLPS self-assessment; read-only)"
 MAX_BODY = 1024 * 1024
 STORED_BODY = 2048
 MAX_REDIRECTS = 5
+#: one exchange (connect, TLS, headers, body) must end within this many times the socket timeout
+REQUEST_DEADLINE = 3
 
 
 class FetchError(Exception):
     """A request could not be made or answered (refused, timeout, TLS failure, out of scope)."""
+
+
+class Watchdog:
+    """Shuts down the socket `sock_of()` returns once `deadline` (monotonic) passes or `cancel` is set.
+
+    Used as a context manager around one exchange; `fired` tells afterwards why a read ended early.
+    It keeps watching after firing, so a socket that a running connect creates later is shut too.
+    """
+
+    def __init__(self, sock_of: Callable[[], socket.socket | None], deadline: float,
+                 cancel: threading.Event | None = None) -> None:
+        self.sock_of, self.deadline, self.cancel = sock_of, deadline, cancel
+        self.fired = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> Watchdog:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._done.wait(max(0.0, min(0.2, self.deadline - time.monotonic()))):
+            if time.monotonic() >= self.deadline or (self.cancel is not None and self.cancel.is_set()):
+                self.fired = True
+                sock = self.sock_of()
+                if sock is not None:
+                    try:  # the plain socket's shutdown: an SSLSocket's own would unwrap it under its reader
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                    except OSError:
+                        pass
 
 
 class OutOfScope(FetchError):
@@ -118,7 +160,10 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
 
 @dataclass
 class Client:
-    """HTTP(S) requests inside `bases` only, paced by `limiter`, every exchange kept in `transcripts`."""
+    """HTTP(S) requests inside `bases` only, paced by `limiter`, every exchange kept in `transcripts`.
+
+    `deadline` (monotonic) ends the whole object's probing; `cancel` (the scan's) ends it at once.
+    """
 
     bases: list[str]
     limiter: RateLimiter
@@ -127,8 +172,18 @@ class Client:
     secret_fields: set[str] = field(default_factory=set)
     transcripts: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: int = 0
+    deadline: float = float("inf")
+    cancel: threading.Event = field(default_factory=threading.Event)
     _ctx: ssl.SSLContext = field(default_factory=tls_context)
     _conns: dict[tuple[str, str, int], http.client.HTTPConnection] = field(default_factory=dict)
+
+    def pace(self) -> None:
+        """Wait for the rate limit; FetchError once the scan is cancelled or the object's deadline passed."""
+        if self.cancel.is_set():
+            raise FetchError("interrupted")
+        if time.monotonic() >= self.deadline:
+            raise FetchError("the object's time budget for HTTP probing is spent; not requested further")
+        self.limiter.wait()
 
     def allowed(self, url: str) -> bool:
         return any(in_scope(url, b) for b in self.bases)
@@ -159,7 +214,7 @@ class Client:
         port = parts.port or (443 if scheme == "https" else 80)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         sent = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity", **(headers or {})}
-        self.limiter.wait()
+        self.pace()
         self.requests += 1
         started = time.monotonic()
         record: dict[str, Any] = {
@@ -198,30 +253,51 @@ class Client:
 
     def _exchange(self, scheme: str, host: str, port: int, method: str, target: str, headers: dict[str, str],
                   body: bytes | None, started: float) -> Response:
+        limit = self.timeout * REQUEST_DEADLINE
+        deadline = min(started + limit, self.deadline)
         for attempt in (1, 2):
+            self._check(deadline, started, limit)
             conn = self._connection(scheme, host, port)
+            dog = Watchdog(lambda conn=conn: conn.sock, deadline, self.cancel)  # type: ignore[misc]
             try:
-                conn.request(method, target, body=body, headers=headers)
-                raw = conn.getresponse()
-                return self._read(conn, raw, method, started, (scheme, host, port))
+                with dog:
+                    conn.request(method, target, body=body, headers=headers)
+                    raw = conn.getresponse()
+                    resp = self._read(conn, raw, method, (scheme, host, port))
+                self._check(deadline, started, limit, dog.fired)
+                return resp
+            except FetchError:
+                self._drop(scheme, host, port)
+                raise
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 conn.close()
                 self._conns.pop((scheme, host, port), None)
+                self._check(deadline, started, limit, dog.fired)
                 if attempt == 2 or method not in ("GET", "HEAD"):
                     raise FetchError(f"{scheme}://{host}:{port}: connection closed by the server ({exc})") from None
-            except ssl.SSLError as exc:
+            except (ssl.SSLError, TimeoutError, http.client.HTTPException, OSError) as exc:
                 self._drop(scheme, host, port)
-                raise FetchError(f"TLS handshake with {host}:{port} failed: {exc.reason or exc}") from None
-            except TimeoutError:
-                self._drop(scheme, host, port)
-                raise FetchError(f"{scheme}://{host}:{port}: no answer within {self.timeout:g} s") from None
-            except http.client.HTTPException as exc:
-                self._drop(scheme, host, port)
-                raise FetchError(f"{scheme}://{host}:{port}: invalid HTTP response ({type(exc).__name__})") from None
-            except OSError as exc:
-                self._drop(scheme, host, port)
-                raise FetchError(f"cannot reach {scheme}://{host}:{port}: {exc.strerror or exc}") from None
+                self._check(deadline, started, limit, dog.fired)
+                raise self._failure(exc, scheme, host, port) from None
         raise FetchError("unreachable")
+
+    def _check(self, deadline: float, started: float, limit: float, fired: bool = False) -> None:
+        """FetchError when the scan was cancelled or a deadline passed (or the watchdog cut the exchange)."""
+        if self.cancel.is_set():
+            raise FetchError("interrupted")
+        if fired or time.monotonic() >= deadline:
+            if deadline < started + limit:
+                raise FetchError("the object's time budget for HTTP probing is spent; not requested further")
+            raise FetchError(f"no complete answer within {limit:g} s (the server is too slow)")
+
+    def _failure(self, exc: Exception, scheme: str, host: str, port: int) -> FetchError:
+        if isinstance(exc, ssl.SSLError):
+            return FetchError(f"TLS handshake with {host}:{port} failed: {exc.reason or exc}")
+        if isinstance(exc, TimeoutError):
+            return FetchError(f"{scheme}://{host}:{port}: no answer within {self.timeout:g} s")
+        if isinstance(exc, http.client.HTTPException):
+            return FetchError(f"{scheme}://{host}:{port}: invalid HTTP response ({type(exc).__name__})")
+        return FetchError(f"cannot reach {scheme}://{host}:{port}: {getattr(exc, 'strerror', None) or exc}")
 
     def _drop(self, scheme: str, host: str, port: int) -> None:
         conn = self._conns.pop((scheme, host, port), None)
@@ -229,7 +305,7 @@ class Client:
             conn.close()
 
     def _read(self, conn: http.client.HTTPConnection, raw: http.client.HTTPResponse, method: str,
-              started: float, key: tuple[str, str, int]) -> Response:
+              key: tuple[str, str, int]) -> Response:
         headers = [(k, v) for k, v in raw.getheaders()]
         tls = ""
         sock = conn.sock
@@ -238,11 +314,11 @@ class Client:
             tls = f"{sock.version()} {cipher[0] if cipher else ''}".strip()
         chunks, size, truncated = [], 0, False
         if method != "HEAD":
-            while True:
-                if time.monotonic() - started > self.timeout * 3:
-                    raise FetchError(f"{raw.status} response body still arriving after {self.timeout * 3:g} s")
-                chunk = raw.read(min(65536, self.max_body + 1 - size))
+            while True:  # read1: what has arrived, not a blocking wait for the whole 64 KiB
+                chunk = raw.read1(min(65536, self.max_body + 1 - size))
                 if not chunk:
+                    if not raw.isclosed():
+                        raw.read()  # length reached: read1 leaves the response open, read() finishes it
                     break
                 chunks.append(chunk)
                 size += len(chunk)

@@ -7,6 +7,7 @@ reports as 待核查 rather than as a pass or a failure.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,8 @@ from assess.probes.http.gathered import Gathered
 from assess.run.collect import ObjectEvidence, now
 
 COLLECTOR = "assess-http/1"
+#: seconds one webapp object may take (plus its idle-test wait): a slow site cannot hold up the scan
+OBJECT_BUDGET = 900.0
 
 
 def _scope(urls: list[str]) -> list[str]:
@@ -36,8 +39,12 @@ def _scope(urls: list[str]) -> list[str]:
 
 
 def collect(target: Target, facts: list[Fact], *, active: bool = False,
-            params: dict[str, Any] | None = None) -> ObjectEvidence:
-    """Probe one webapp object for the named facts; never raises for network trouble."""
+            params: dict[str, Any] | None = None, cancel: threading.Event | None = None) -> ObjectEvidence:
+    """Probe one webapp object for the named facts; never raises for network trouble.
+
+    The object has an absolute deadline (OBJECT_BUDGET, plus the idle test's wait when active); `cancel`
+    (the scan's Ctrl-C or SIGTERM) stops every request at once.
+    """
     started, t0 = now(), time.monotonic()
     conn = target.connection
     wanted = {f.name for f in facts}
@@ -45,8 +52,10 @@ def collect(target: Target, facts: list[Fact], *, active: bool = False,
     groups = {FACTS[n][0] for n in wanted if n in FACTS}
     urls = conn.get("urls", [])
     scope = _scope(urls)
+    idle = float((conn.get("login") or {}).get("idle_wait") or 0) if active else 0.0
     client = Client(scope, RateLimiter(float(conn.get("rate", 10))), float(conn.get("timeout", 10)),
-                    _ctx=tls_context(conn.get("ca_file")))
+                    deadline=t0 + OBJECT_BUDGET + min(idle, active_tests.MAX_IDLE_WAIT),
+                    cancel=cancel or threading.Event(), _ctx=tls_context(conn.get("ca_file")))
     site = passive.Site(scope)
     evidence = ObjectEvidence(target.id, started, started)
     try:

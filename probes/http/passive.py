@@ -77,7 +77,7 @@ def probe_tls(client: Client, site: Site, timeout: float, ca_file: str | None) -
     for origin in site.https_origins():
         p = urlsplit(origin)
         try:
-            result = tls.probe_origin(p.hostname or "", p.port or 443, origin, pace=client.limiter.wait,
+            result = tls.probe_origin(p.hostname or "", p.port or 443, origin, pace=client.pace,
                                       timeout=min(timeout, 10.0), ca_file=ca_file)
         except hello.HandshakeError as exc:
             site.tls_errors[origin] = str(exc)

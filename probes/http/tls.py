@@ -13,6 +13,7 @@ import hashlib
 import ipaddress
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from assess.probes.http import ciphers, hello
+from assess.probes.http.client import REQUEST_DEADLINE, Watchdog
 from assess.probes.http.grade import KeyInfo
 
 VERSIONS = (hello.TLS13, hello.TLS12, hello.TLS11, hello.TLS10, hello.SSL3)
@@ -127,7 +129,7 @@ def _stdlib_chain(host: str, port: int, timeout: float) -> list[bytes]:
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw, \
+        with socket.create_connection((host, port), timeout=timeout) as raw, _deadline(raw, timeout), \
                 ctx.wrap_socket(raw, server_hostname=None if _is_ip(host) else host) as tls:
             getter = getattr(tls, "get_unverified_chain", None) or getattr(tls._sslobj, "get_unverified_chain", None)
             if getter is not None:
@@ -149,13 +151,18 @@ def _verify(host: str, port: int, timeout: float, ca_file: str | None) -> str:
     except ssl.SSLError:
         pass
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw, \
+        with socket.create_connection((host, port), timeout=timeout) as raw, _deadline(raw, timeout), \
                 ctx.wrap_socket(raw, server_hostname=None if _is_ip(host) else host):
             return ""
     except ssl.SSLCertVerificationError as exc:
         return exc.verify_message or str(exc)
     except (OSError, ssl.SSLError) as exc:
         return f"verification handshake failed: {getattr(exc, 'reason', None) or exc}"
+
+
+def _deadline(raw: socket.socket, timeout: float) -> Watchdog:
+    """A handshake that trickles in byte by byte is cut after REQUEST_DEADLINE × timeout."""
+    return Watchdog(lambda: raw, time.monotonic() + timeout * REQUEST_DEADLINE)
 
 
 def _is_ip(host: str) -> bool:

@@ -13,7 +13,7 @@ from assess.probes.facts import FactUnavailable, Section, fact
 from assess.probes.linux import filelist, logrotate, rsyslog, syslogng
 from assess.probes.linux.netparse import is_loopback
 from assess.probes.linux.parsers import to_int
-from assess.probes.linux.redact import REDACT
+from assess.probes.redact import REDACT
 
 #: Log files judged for permissions (with their rotated copies), besides every syslog destination.
 STANDARD_LOGS = ("messages", "secure", "auth.log", "syslog", "kern.log", "daemon.log", "cron", "cron.log",

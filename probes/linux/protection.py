@@ -71,7 +71,7 @@ for _p in /usr/sbin/aide /usr/bin/aide /usr/sbin/tripwire /usr/sbin/samhain /usr
   [ -e "$R$_p" ] && echo "exists $_p"
 done
 for _f in /etc/aide.conf /etc/aide/aide.conf; do
-  [ -f "$R$_f" ] && grep -hE '^[[:space:]]*(database|database_in|database_out|@@define[[:space:]]+DBDIR)' "$R$_f" | sed "s|^|aideconf |"
+  [ -f "$R$_f" ] && grep -hE '^[[:space:]]*(database|database_in|database_out|@@define[[:space:]]+DBDIR)' "$R$_f" | _redact | sed "s|^|aideconf |"
 done
 for _d in /var/lib/aide /var/lib/tripwire /var/lib/samhain; do
   [ -d "$R$_d" ] || continue

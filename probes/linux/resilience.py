@@ -2,7 +2,7 @@
 malware scans; block-level replication (DRBD).
 
 Domain notes §3.1 L37–L40. Crontabs are read through the on-host redaction (`mysqldump -pSECRET`
-becomes `-p***`) before they enter the evidence. Distribution housekeeping jobs (Debian's dpkg and
+becomes `-p<redacted>`) before they enter the evidence. Distribution housekeeping jobs (Debian's dpkg and
 passwd backups, apt, man-db, logrotate …) are not counted as backups of important data.
 """
 
@@ -12,7 +12,7 @@ import re
 
 from assess.probes.facts import FactUnavailable, Section, fact
 from assess.probes.linux.netparse import is_loopback
-from assess.probes.linux.redact import REDACT
+from assess.probes.redact import REDACT
 
 BACKUP_TOOLS = {
     "rsync", "borg", "borgmatic", "restic", "tar", "rdiff-backup", "rsnapshot", "duplicity", "duplicati", "rclone",

@@ -78,7 +78,9 @@ def packages(section: Section) -> dict:
     """Installed packages, pending security updates and how fresh the package index is.
     Example: {"manager": "dpkg", "installed_count": 812, "installed": ["adduser", ...],
     "security_repository": true, "index_age_days": 2, "pending_security": 3,
-    "pending_security_packages": ["libssl3", ...], "last_package_change": "2026-11-28", "last_change_days": 0}"""
+    "pending_security_packages": ["libssl3", ...], "pending_severe": 1, "pending_severe_packages": ["libssl3"],
+    "last_package_change": "2026-11-28", "last_change_days": 0}. `pending_severe` counts pending updates whose
+    advisory is rated Critical or Important (RPM updateinfo); null when the advisories carry no rating."""
     plain = section.plain().split("\n")
     manager = next((line.split()[1] for line in plain if line.startswith("manager ")), "")
     date = section.command("date")
@@ -138,9 +140,16 @@ def _debian_updates(plain: list[str], now: int | None) -> dict:
                 if best is None or debversion.compare(candidate, best) > 0:
                     pending[name] = candidate
     age = max(0, (now - max(dates)) // 86400) if dates and now else None
+    count = len(pending) if security_lists else None
     return {"security_repository": bool(security_lists), "index_age_days": age,
-            "pending_security": len(pending) if security_lists else None,
-            "pending_security_packages": sorted(pending)}
+            "pending_security": count, "pending_security_packages": sorted(pending),
+            # Debian's security index rates no advisory: none pending is the only severity known
+            "pending_severe": 0 if count == 0 else None, "pending_severe_packages": []}
+
+
+#: Advisory ratings of `dnf/yum updateinfo` (Red Hat's scale; Important is its "high").
+_RATINGS = ("Critical", "Important", "Moderate", "Low")
+_SEVERE = ("Critical", "Important")
 
 
 def _rpm_updates(section: Section) -> dict:
@@ -153,17 +162,26 @@ def _rpm_updates(section: Section) -> dict:
         first = next((line for line in run.output.split("\n") if "rror" in line), run.output.strip()[:200])
         raise FactUnavailable(f"the package cache cannot be read offline ({first}); as root run the scan "
                               "after the usual `dnf makecache`, assess never downloads")
-    pkgs = set()
+    pkgs, severe = set(), set()
+    unrated = False
     for line in run.output.split("\n"):
         parts = line.split()
         if len(parts) >= 3 and re.match(r"^[A-Z]+-\d{4}[:-]\d+", parts[0]) and "Sec" in parts[1]:
-            pkgs.add(re.sub(r"-(\d+:)?[^-]+-[^-]+$", "", parts[2]))
+            name = re.sub(r"-(\d+:)?[^-]+-[^-]+$", "", parts[2])
+            pkgs.add(name)
+            rating = parts[1].split("/", 1)[0] if "/" in parts[1] else ""
+            if rating in _SEVERE:
+                severe.add(name)
+            elif rating not in _RATINGS:
+                unrated = True
     age = None
     m = re.search(r"Last metadata expiration check: (?:(\d+) days?, )?(\d+):\d+:\d+ ago", run.output)
     if m:
         age = int(m.group(1) or 0) + int(m.group(2)) // 24
     return {"security_repository": True, "index_age_days": age, "pending_security": len(pkgs),
-            "pending_security_packages": sorted(pkgs)}
+            "pending_security_packages": sorted(pkgs),
+            "pending_severe": None if unrated and not severe else len(severe),
+            "pending_severe_packages": sorted(severe)}
 
 
 def _rfc2822(text: str) -> int | None:

@@ -2,8 +2,8 @@
 `nginx -v`, the log files it names and the host's audit rules that watch it.
 
 The object's `binary`, `config` (-c) and `prefix` (-p) settings say which nginx; without them the one on
-PATH with its built-in configuration path. Authorization header values in the configuration are blanked on
-the host.
+PATH with its built-in configuration path. Authorization header values and other secrets in the configuration
+(`proxy_set_header X-Api-Key …`) are redacted on the host.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ def _setup(settings: Mapping[str, Any]) -> str:
     return f"""
 {find}
 _nginx() {{ _t 20 "$_ngx" {opts} "$@" </dev/null; }}
-# _nginxrun LABEL ARGS...: nginx's output between markers (Authorization values blanked).
+# _nginxrun LABEL ARGS...: nginx's output between markers (Authorization values blanked, secrets redacted).
 _nginxrun() {{
   _l=$1; shift
   if [ -z "$_ngx" ] || [ ! -x "$_ngx" ]; then echo "$B X nginx"; return; fi
   echo "$B C nginx $_l"; _o=$(_nginx "$@" 2>&1); _s=$?
-  printf '%s\\n' "$_o" | sed -E 's/([Aa]uthorization["[:space:]]+)[^;]*/\\1"<redacted>"/'
+  printf '%s\\n' "$_o" | sed -E 's/([Aa]uthorization["[:space:]]+)[^;]*/\\1"<redacted>"/' | _redact
   echo "$B RC $_s"
 }}
 """

@@ -65,7 +65,7 @@ fi
 _xmlfile() {{
   if [ ! -e "$R$1" ] || [ -d "$R$1" ]; then echo "$B M $1"
   elif [ ! -r "$R$1" ]; then echo "$B D $1"
-  else echo "$B F $1"; sed -E {quote(_SECRET_ATTRS)} "$R$1"; echo; fi
+  else echo "$B F $1"; sed -E {quote(_SECRET_ATTRS)} "$R$1" | _redact; echo; fi
 }}
 # _usersfile PATH: tomcat-users.xml with each password judged here (length, a known default, hashed).
 _usersfile() {{

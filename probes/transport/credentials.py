@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from assess.limits import MAX_KEY_FILE, read_capped
+
 if TYPE_CHECKING:  # paramiko is imported where a key is loaded: inventories without keys skip its ~0.1 s
     import paramiko
 
@@ -47,7 +49,7 @@ def _load(path: Path, passphrase: str | None) -> paramiko.PKey:
     import paramiko
 
     try:
-        data = path.read_bytes()
+        data = read_capped(path, MAX_KEY_FILE)
     except FileNotFoundError:
         raise CredentialError(f"key file {path} does not exist") from None
     except IsADirectoryError:

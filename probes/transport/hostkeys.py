@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
 import hashlib
 import hmac
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from assess.limits import MAX_KNOWN_HOSTS, read_capped
 from assess.probes.transport import CollectionError
 
 #: Host key algorithms a client offers for a key type found in known_hosts (RSA keys sign with SHA-2).
@@ -65,14 +66,21 @@ def algorithms_for(keytypes: list[str]) -> list[str]:
     return out
 
 
+def match_pattern(name: str, pattern: str) -> bool:
+    """OpenSSH's match_pattern: `*` any run, `?` one character, everything else literal (`[`, `]` too)."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, name, re.DOTALL) is not None
+
+
 def _pattern_matches(patterns: list[str], name: str) -> bool:
-    """OpenSSH host pattern list: any positive match, and no negated (`!pat`) match."""
+    """OpenSSH's match_hostname over a lower-cased name: a positive match and no negated (`!pat`) one."""
     hit = False
     for p in patterns:
+        p = p.lower()
         if p.startswith("!"):
-            if fnmatch.fnmatchcase(name, p[1:]):
+            if match_pattern(name, p[1:]):
                 return False
-        elif fnmatch.fnmatchcase(name, p):
+        elif match_pattern(name, p):
             hit = True
     return hit
 
@@ -99,7 +107,7 @@ class KnownHosts:
     def read(self, path: Path) -> None:
         """Add the keys of one file; a missing file adds nothing, unparseable lines are skipped."""
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = read_capped(path, MAX_KNOWN_HOSTS).decode("utf-8", errors="replace")
         except FileNotFoundError:
             return
         except OSError as exc:
@@ -141,10 +149,11 @@ class KnownHosts:
                 self._patterns.append((patterns, key))
             else:
                 for name in patterns:
-                    self._plain.setdefault(name, []).append(key)
+                    self._plain.setdefault(name.lower(), []).append(key)
 
     def lookup(self, name: str) -> list[KnownKey]:
-        """Every key line that names this host (`host` or `[host]:port`)."""
+        """Every key line that names this host (`host` or `[host]:port`); names compare case-insensitively."""
+        name = name.lower()
         with self._lock:
             if name in self._found:
                 return list(self._found[name])
@@ -200,6 +209,7 @@ class TofuRecord:
 
     def record(self, known: KnownHosts, name: str, keytype: str, blob: bytes) -> KnownKey:
         """Append the key (OpenSSH format) and make it known for the rest of the run."""
+        name = name.lower()
         line = f"{name} {keytype} {base64.b64encode(blob).decode()}\n"
         with self._lock:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

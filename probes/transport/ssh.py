@@ -417,6 +417,14 @@ class SSHTransport:
             raise CollectionError(f"command timeout: the collector did not finish on {self.target.name} "
                                   f"within {self._limit:g} s; the connection was closed")
 
+    def _drain_stderr(self, chan: paramiko.Channel, err: bytearray, deadline: float) -> None:
+        """Append what stderr has ready, keeping only its last MAX_STDERR bytes; a host that floods stderr
+        neither grows memory nor holds the reader past its deadline."""
+        while chan.recv_stderr_ready():
+            self._check(deadline)
+            err += chan.recv_stderr(1 << 16)
+            del err[:-MAX_STDERR]
+
     def _read(self, chan: paramiko.Channel, deadline: float, head: bytes) -> tuple[bytes, bytes, bool]:
         out, err = bytearray(head), bytearray()
         chan.settimeout(0.5)
@@ -426,9 +434,7 @@ class SSHTransport:
                 data = chan.recv(1 << 18)
             except TimeoutError:
                 data = None
-            while chan.recv_stderr_ready():
-                err += chan.recv_stderr(1 << 16)
-                del err[:-MAX_STDERR]
+            self._drain_stderr(chan, err, deadline)
             if data == b"":
                 break
             if data:
@@ -437,6 +443,7 @@ class SSHTransport:
                     chan.close()
                     return bytes(out[:MAX_OUTPUT]), bytes(err), True
         while True:
+            self._check(deadline)
             try:
                 chunk = chan.recv_stderr(1 << 16)
             except TimeoutError:
@@ -448,24 +455,33 @@ class SSHTransport:
         return bytes(out), bytes(err), False
 
     def _sudo(self, chan: paramiko.Channel, deadline: float) -> bytes:
-        """Answer sudo's password prompt from stdin; return stdout received after the shell is ready."""
+        """Answer sudo's password prompt from stdin; return stdout received after the shell is ready.
+
+        Both streams are capped like the collector's output: stdout before the ready line may not exceed
+        MAX_OUTPUT, stderr keeps its last MAX_STDERR bytes (prompts are counted as they arrive).
+        """
         prompt, ready = _PROMPT.encode(), f"{_READY}\n".encode()
         out, err = bytearray(), bytearray()
+        prompts = 0
         answered = False
         chan.settimeout(0.05)
         while True:
             self._check(deadline)
             try:
-                data = chan.recv(4096)
+                data = chan.recv(1 << 16)
             except TimeoutError:
                 data = None
             if data:
                 out += data
                 if ready in out:
                     return bytes(out[out.index(ready) + len(ready):])
-            while chan.recv_stderr_ready():
-                err += chan.recv_stderr(4096)
-            prompts = err.count(prompt)
+                if len(out) > MAX_OUTPUT:
+                    raise CollectionError(f"sudo on {self.target.name}: more than "
+                                          f"{MAX_OUTPUT // (1024 * 1024)} MiB of output before the shell started")
+            self._drain_stderr(chan, err, deadline)
+            if prompt in err:
+                prompts += err.count(prompt)
+                del err[:err.rindex(prompt) + len(prompt)]
             if prompts > (1 if answered else 0):
                 if answered:
                     raise CollectionError(f"sudo on {self.target.name} rejected the password from "

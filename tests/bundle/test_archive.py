@@ -164,3 +164,97 @@ def test_extract_refuses_an_existing_destination(signed_zip, tmp_path):
     (tmp_path / "dest").mkdir()
     with pytest.raises(archive.InputError, match="already exists"):
         archive.extract(signed_zip, tmp_path / "dest")
+
+
+def _raw_header(name: bytes, kind: bytes, size: int) -> bytes:
+    """One 512-byte ustar header block, for headers tarfile's writer will not produce."""
+    block = bytearray(512)
+    block[0:len(name)] = name
+    block[100:108] = b"0000644\0"
+    block[124:136] = b"%011o\0" % size
+    block[136:148] = b"00000000000\0"
+    block[156:157] = kind
+    block[257:263] = b"ustar\0"
+    block[263:265] = b"00"
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+def _tar_with_huge_header(path: Path, kind: bytes, size: int) -> Path:
+    """A .tar.gz whose first header is a `kind` extended header of `size` bytes, then one regular file.
+
+    Compressed it is a few hundred KB; tarfile reads the whole extended header into memory.
+    """
+    import gzip
+
+    with gzip.open(path, "wb", compresslevel=1) as gz:
+        gz.write(_raw_header(b"././@LongLink", kind, size))
+        chunk = (b"a" if kind == tarfile.GNUTYPE_LONGNAME else b"9 a=b\n") * (1024 * 1024 // 6)
+        left = size
+        while left > 0:
+            piece = chunk[:min(left, len(chunk))]
+            gz.write(piece)
+            left -= len(piece)
+        gz.write(b"\0" * (-size % 512))
+        gz.write(_raw_header(b"bag/ok.txt", tarfile.REGTYPE, 0))
+        gz.write(b"\0" * 1024)
+    return path
+
+
+@pytest.mark.parametrize("kind", [tarfile.GNUTYPE_LONGNAME, tarfile.XHDTYPE, tarfile.XGLTYPE])
+def test_huge_long_name_and_pax_headers_are_refused_without_reading_them(tmp_path, kind):
+    import tracemalloc
+
+    bomb = _tar_with_huge_header(tmp_path / "bomb.tar.gz", kind, 48 * 1024 * 1024)
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    tracemalloc.start()
+    try:
+        with pytest.raises(archive.UnsafeArchive, match="extended header of 50331648 bytes"):
+            archive.extract(bomb, tmp_path / "out")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024, f"{peak} bytes held while refusing"
+    assert not (tmp_path / "out").exists()
+
+
+def test_many_small_extended_headers_are_capped_in_total(tmp_path):
+    path = tmp_path / "many.tar.gz"
+    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tf:
+        for i in range(100):
+            info = tarfile.TarInfo(f"bag/f{i}")
+            info.pax_headers = {"comment": "x" * 200_000}
+            tf.addfile(info, io.BytesIO(b""))
+    with pytest.raises(archive.UnsafeArchive, match="extended headers"):
+        archive.extract(path, tmp_path / "out")
+
+
+def test_sparse_members_are_refused(tmp_path):
+    path = tmp_path / "sparse.tar.gz"
+    import gzip
+
+    with gzip.open(path, "wb") as gz:
+        gz.write(_raw_header(b"bag/sparse", tarfile.GNUTYPE_SPARSE, 0) + b"\0" * 1024)
+    with pytest.raises(archive.UnsafeArchive, match="bag/sparse"):
+        archive.extract(path, tmp_path / "out")
+
+
+def test_zip_central_directory_is_counted_before_it_is_read(tmp_path):
+    many = make_zip(tmp_path / "many.zip", [(f"bag/f{i}", b"") for i in range(30)])
+    with pytest.raises(archive.UnsafeArchive, match="more than 20 entries"):
+        archive.extract(many, tmp_path / "out", archive.Limits(max_entries=20))
+    assert archive.zip_entry_count(many) == 30
+
+
+def test_bundles_are_written_through_a_random_name_never_through_a_planted_symlink(run_dir, tmp_path):
+    from assess.bundle import create
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "b.zip"
+    (tmp_path / ".b.zip.partial").symlink_to(victim)  # the name used to be predictable
+    create.create(run_dir, out)
+    assert victim.read_text() == "precious"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".b.zip.") and not p.is_symlink()]

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import bagit
@@ -21,10 +20,22 @@ from tests.bundle.conftest import OPERATOR, extract, need_ssh_keygen, zip_names
 
 
 def ssh_verify(root: Path, allowed: Path, principal: str = OPERATOR) -> subprocess.CompletedProcess:
-    with open(root / bagcheck.MANIFEST, "rb") as manifest:
+    with open(root / bagcheck.TAGMANIFEST, "rb") as manifest:
         return subprocess.run([need_ssh_keygen(), "-Y", "verify", "-f", str(allowed), "-I", principal,
                                "-n", "assess-bundle", "-s", str(root / bagcheck.SIGNATURE)],
                               stdin=manifest, capture_output=True, text=True, timeout=30)
+
+
+def why(result) -> str:
+    """Everything that keeps a verification from passing: problems and the authentication failure."""
+    return "\n".join([*result.problems, result.unauthenticated or ""])
+
+
+def retag(root: Path) -> None:
+    """Rewrite the tag manifest over the tag files as they are now (what a forger would do)."""
+    create.write_manifest(root, [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
+                                 and not p.relative_to(root).as_posix().startswith("data/")
+                                 and p.name not in (bagcheck.TAGMANIFEST, bagcheck.SIGNATURE)], bagcheck.TAGMANIFEST)
 
 
 @pytest.mark.parametrize("suffix", [".zip", ".tar.gz"])
@@ -39,7 +50,8 @@ def test_bagit_validates_our_bag(run_dir, keys, tmp_path, suffix):
     assert set(bag.payload_files()) >= {"data/run/results.json", "data/run/evidence/local.json",
                                         "data/bundle.json", "data/profile.yaml"}
     assert any(p.startswith("data/controls/catalog/") for p in bag.payload_files())
-    assert bagcheck.SIGNATURE in bag.tagfile_entries()
+    assert set(bag.tagfile_entries()) == {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "VERIFY.md"}
+    assert (root / bagcheck.SIGNATURE).is_file()
     (root / "data" / "run" / "results.json").write_text("{}")
     with pytest.raises(bagit.BagValidationError):
         bagit.Bag(str(root)).validate()
@@ -57,7 +69,7 @@ def test_bag_info_names_run_system_catalog_operator_and_window(signed_zip, run_d
 
 
 @pytest.mark.parametrize("kind", ["ed25519", "ecdsa", "rsa"])
-def test_ssh_keygen_accepts_our_signature_and_rejects_a_changed_manifest(run_dir, keys, tmp_path, kind):
+def test_ssh_keygen_accepts_our_signature_and_rejects_a_changed_tag_manifest(run_dir, keys, tmp_path, kind):
     out = tmp_path / "b.zip"
     create.create(run_dir, out, signer=sshsig.load_key_file(keys[kind]), operator=OPERATOR)
     root = extract(out, tmp_path / "x")
@@ -65,8 +77,8 @@ def test_ssh_keygen_accepts_our_signature_and_rejects_a_changed_manifest(run_dir
     assert good.returncode == 0, good.stderr
     assert f'Good "assess-bundle" signature for {OPERATOR}' in good.stdout
     assert ssh_verify(root, keys["allowed"], "someone@else").returncode != 0
-    manifest = root / bagcheck.MANIFEST
-    manifest.write_bytes(manifest.read_bytes().replace(b"data/run/results.json", b"data/run/results.jsoN"))
+    manifest = root / bagcheck.TAGMANIFEST
+    manifest.write_bytes(manifest.read_bytes().replace(b"  bag-info.txt", b"  bag-info.txT"))
     assert ssh_verify(root, keys["allowed"]).returncode != 0
 
 
@@ -133,7 +145,7 @@ def test_signing_with_a_key_not_in_allowed_signers_is_detected(run_dir, keys, tm
     out = tmp_path / "stranger.zip"
     create.create(run_dir, out, signer=sshsig.load_key_file(keys["stranger"]), operator=OPERATOR)
     result = verify(out, keys["allowed"], OPERATOR)
-    assert not result.ok and any("is not allowed by" in p for p in result.problems)
+    assert not result.ok and result.intact and "is not allowed by" in why(result)
     assert ssh_verify(extract(out, tmp_path / "x"), keys["allowed"]).returncode != 0
 
 
@@ -148,18 +160,26 @@ def test_allowed_signers_namespaces_and_validity_window(signed_zip, keys, tmp_pa
         if problem is None:
             assert result.ok, result.problems
         else:
-            assert not result.ok and problem in "\n".join(result.problems)
+            assert not result.ok and problem in why(result)
     allowed.write_text(f"!{OPERATOR},*@example.com {key}\n")
     assert not verify(signed_zip, allowed, OPERATOR).ok
 
 
-def test_unsigned_bundle_warns_and_fails_when_a_signer_is_required(run_dir, keys, tmp_path):
+def test_unsigned_or_unchecked_bundles_are_never_called_verified(run_dir, signed_zip, keys, tmp_path):
     out = tmp_path / "unsigned.tar.gz"
     create.create(run_dir, out, operator=OPERATOR)
     plain = verify(out)
-    assert plain.ok and any("not signed" in w for w in plain.warnings)
+    assert plain.intact and not plain.authenticated and not plain.ok and "not signed" in why(plain)
+    assert plain.as_dict()["verified"] is False and plain.as_dict()["authenticated"] is False
     required = verify(out, keys["allowed"])
-    assert not required.ok and any("not signed" in p for p in required.problems)
+    assert not required.ok and "not signed" in why(required)
+    runner = CliRunner()
+    for bundle, extra in ((out, []), (signed_zip, [])):  # no --allowed-signers: nobody vouches for the key
+        result = runner.invoke(main, ["bundle", "verify", str(bundle), *extra])
+        assert result.exit_code == 1 and "NOT AUTHENTICATED" in result.output
+        assert "OK   bundle verified" not in result.output
+        accepted = runner.invoke(main, ["bundle", "verify", str(bundle), "--accept-unsigned"])
+        assert accepted.exit_code == 0 and "not authenticated (not verified)" in accepted.output
 
 
 def test_bag_info_cannot_be_changed_without_failing(signed_zip, keys, tmp_path):
@@ -167,11 +187,10 @@ def test_bag_info_cannot_be_changed_without_failing(signed_zip, keys, tmp_path):
     root = extract(signed_zip, tmp_path / "x")
     info = root / "bag-info.txt"
     info.write_text(info.read_text().replace(f"X-Operator: {OPERATOR}", "X-Operator: someone-else"))
-    create.write_manifest(root, [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
-                                 and not p.relative_to(root).as_posix().startswith("data/")
-                                 and p.name != bagcheck.TAGMANIFEST], bagcheck.TAGMANIFEST)
+    retag(root)
     problems = verify_bag(root, keys["allowed"], OPERATOR).problems
     assert any("x-operator" in p for p in problems)
+    assert any("tagmanifest-sha256.txt.sig" in p for p in problems)  # the signature covers bag-info.txt too
 
 
 def test_agent_signing(run_dir, keys, tmp_path, monkeypatch):
@@ -235,24 +254,82 @@ def test_chaining_to_the_previous_bundle(run_dir, signed_zip, keys, tmp_path):
     assert bagit.Bag(str(root)).info["X-Previous-Manifest-SHA256"] == prev_hash
     assert json.loads((root / "data" / "bundle.json").read_text())["previous"]["manifest_sha256"] == prev_hash
     runner = CliRunner()
-    chained = runner.invoke(main, ["bundle", "verify", str(out), "--previous", str(signed_zip)])
+    chained = runner.invoke(main, ["bundle", "verify", str(out), "--previous", str(signed_zip), "--allowed-signers",
+                                   str(keys["allowed"])])
     assert chained.exit_code == 0, chained.output
     broken = runner.invoke(main, ["bundle", "verify", str(signed_zip), "--previous", str(out)])
     assert broken.exit_code == 1 and "chain:" in broken.output
 
 
-def test_stdlib_verify_py_inside_the_bundle(signed_zip, tmp_path):
+def verify_md_command(root: Path) -> str:
+    """The shell command VERIFY.md tells the evaluator to run (nothing from the bag is executed by it)."""
+    text = (root / "VERIFY.md").read_text(encoding="utf-8")
+    block = text.split("then every payload file:", 1)[1].split("Expected signer", 1)[0]
+    return " ".join(line.strip().rstrip("\\") for line in block.strip().splitlines())
+
+
+def one_liner(root: Path, allowed: Path, command: str) -> subprocess.CompletedProcess:
+    shutil.copyfile(allowed, root.parent / "allowed_signers")
+    return subprocess.run(["sh", "-c", command], cwd=root, capture_output=True, text=True, timeout=60)
+
+
+def test_the_bag_carries_no_code_and_the_documented_one_liner_checks_every_file(signed_zip, keys, tmp_path):
+    need_ssh_keygen()
+    if not shutil.which("sha256sum"):
+        pytest.skip("sha256sum (coreutils) not installed")
+    pristine = extract(signed_zip, tmp_path / "p")
+    tags = {p.name for p in pristine.iterdir() if p.is_file()}
+    assert tags == {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "VERIFY.md", bagcheck.TAGMANIFEST,
+                    bagcheck.SIGNATURE}
+    assert not [p for p in pristine.rglob("*.py")]
+    assert "python" not in (pristine / "VERIFY.md").read_text(encoding="utf-8")
+    command = verify_md_command(pristine)  # as documented, not as a swapped VERIFY.md would say
+    assert command.startswith("ssh-keygen -Y verify") and "sha256sum --strict -c manifest-sha256.txt" in command
+    good = one_liner(pristine, keys["allowed"], command)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert f'Good "assess-bundle" signature for {OPERATOR}' in good.stdout
+
+    def swapped(name: str, edit) -> None:
+        copy = tmp_path / name.replace("/", "_") / pristine.name
+        shutil.copytree(pristine, copy)
+        edit(copy)
+        retag(copy)  # the forger keeps the tag manifest consistent; only the signature can catch it
+        assert one_liner(copy, keys["allowed"], command).returncode != 0, f"the one-liner accepted a swapped {name}"
+        result = verify_bag(copy, keys["allowed"], OPERATOR)
+        assert not result.ok and any(bagcheck.SIGNATURE in p for p in result.problems), (name, result.problems)
+
+    swapped("VERIFY.md", lambda r: (r / "VERIFY.md").write_text("Run: python3 verify.py\n", encoding="utf-8"))
+    swapped("verify.py", lambda r: (r / "verify.py").write_text("print('OK')\n", encoding="utf-8"))
+    swapped("bag-info.txt", lambda r: (r / "bag-info.txt").write_text(
+        (r / "bag-info.txt").read_text(encoding="utf-8").replace("Bag-Software-Agent", "Bag-Software-AgenT"),
+        encoding="utf-8"))
+
+    def payload(r: Path) -> None:
+        ev = r / "data" / "run" / "evidence" / "local.json"
+        ev.write_bytes(ev.read_bytes().replace(b"login", b"logon", 1))
+        create.write_manifest(r, sorted(p.relative_to(r).as_posix() for p in (r / "data").rglob("*")
+                                        if p.is_file()), bagcheck.MANIFEST)
+
+    swapped("manifest-sha256.txt", payload)
+    unlisted = tmp_path / "unlisted" / pristine.name  # a file listed nowhere: verify names it
+    shutil.copytree(pristine, unlisted)
+    (unlisted / "verify.py").write_text("print('OK')\n", encoding="utf-8")
+    assert "verify.py: extra tag file" in why(verify_bag(unlisted, keys["allowed"], OPERATOR))
+
+
+def test_old_format_bundles_signed_over_the_manifest_only_are_not_authenticated(signed_zip, keys, tmp_path):
+    """Before, the signature covered manifest-sha256.txt only: its verify.py and bag-info.txt could be swapped."""
     root = extract(signed_zip, tmp_path / "x")
-    # -I -S: no site-packages at all, so only the standard library is importable
-    ok = subprocess.run([sys.executable, "-I", "-S", "verify.py"], cwd=root, capture_output=True, text=True,
-                        timeout=60)
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "every SHA-256 and the Payload-Oxum match" in ok.stdout and "ssh-keygen -Y verify" in ok.stdout
-    evidence = root / "data" / "run" / "evidence" / "local.json"
-    evidence.write_bytes(evidence.read_bytes().replace(b"login", b"logon", 1))
-    bad = subprocess.run([sys.executable, "-I", "-S", "verify.py"], cwd=root, capture_output=True, text=True,
-                         timeout=60)
-    assert bad.returncode == 1 and "FAIL data/run/evidence/local.json: changed" in bad.stdout
+    signature = sshsig.sign((root / bagcheck.MANIFEST).read_bytes(), sshsig.load_key_file(keys["ed25519"]))
+    (root / bagcheck.LEGACY_SIGNATURE).write_text(signature, encoding="utf-8")
+    (root / bagcheck.SIGNATURE).unlink()
+    (root / "verify.py").write_text("print('OK   every SHA-256 matches')\n", encoding="utf-8")
+    retag(root)
+    result = verify_bag(root, keys["allowed"], OPERATOR)
+    assert result.intact and not result.ok and "old-format signature" in why(result)
+    refused = CliRunner().invoke(main, ["bundle", "import", str(root), "-o", str(tmp_path / "imp"),
+                                        "--allowed-signers", str(keys["allowed"])])
+    assert refused.exit_code == 1 and "not authenticated" in refused.output
 
 
 def test_create_bad_input(run_dir, tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assess.bundle import archive, create, importer, merge
+from assess.bundle import archive, create, importer, merge, sshsig
 from assess.bundle.verify import verify
 from assess.catalog import load as catalog_mod
 from assess.catalog import profile as profile_mod
@@ -49,6 +49,7 @@ def test_import_reproduces_the_operators_verdicts(signed_zip, run_dir, keys, tmp
     doc = load(tmp_path / "imp" / "results.json")
     assert verdicts(doc) == verdicts(load(run_dir / "results.json"))
     assert doc["run"]["import"]["verified"] is True and doc["run"]["import"]["signer"]["principals"] == [OPERATOR]
+    assert doc["run"]["import"]["authenticated"] is True and not doc["run"].get("warnings")
     assert doc["run"]["replay"]["of_run"] == run_dir.name
     assert (tmp_path / "imp" / "evidence" / "local.json").read_bytes() == \
         (run_dir / "evidence" / "local.json").read_bytes()
@@ -59,13 +60,13 @@ def test_import_reproduces_the_operators_verdicts(signed_zip, run_dir, keys, tmp
     assert load(tmp_path / "imp" / "verification.json")["verified"] is True
 
 
-def test_import_under_a_tailored_profile_changes_the_verdicts(signed_zip, run_dir, tmp_path):
+def test_import_under_a_tailored_profile_changes_the_verdicts(signed_zip, run_dir, keys, tmp_path):
     original = load(run_dir / "results.json")
     assert verdicts(original)[(ITEM, "local")] != "na"
     tailored = tmp_path / "tailored.yaml"
     tailored.write_text(f"id: evaluator-x\ntitle: 测评机构 X 的裁剪\nlevel: 3\nextends: level3\n"
                         f"tailoring:\n  {ITEM}: 本系统不涉及本地登录（示例裁剪）\n", encoding="utf-8")
-    done = importer.import_bundle(signed_zip, tmp_path / "a", profile=str(tailored))
+    done = importer.import_bundle(signed_zip, tmp_path / "a", profile=str(tailored), allowed_signers=keys["allowed"])
     row = next(r for r in done.document["results"] if r["item"] == ITEM and r["object"] == "local")
     assert row["verdict"] == "na" and "evaluator-x" in row["reason"]
     assert done.document["run"]["profile"]["id"] == "evaluator-x"
@@ -76,48 +77,50 @@ def test_import_under_a_tailored_profile_changes_the_verdicts(signed_zip, run_di
     lenient = tmp_path / "lenient.yaml"
     lenient.write_text(f"id: lenient\ntitle: 宽松阈值\nlevel: 3\nextends: level3\n"
                        f"parameters:\n  password_max_days: {days}\n", encoding="utf-8")
-    again = importer.import_bundle(signed_zip, tmp_path / "b", profile=str(lenient))
+    again = importer.import_bundle(signed_zip, tmp_path / "b", profile=str(lenient), allowed_signers=keys["allowed"])
     assert check_status(again.document, "linux.login_defs.pass_max_days") == "pass"
     if days > 90:
         assert check_status(original, "linux.login_defs.pass_max_days") == "fail"
 
 
-def test_import_under_tailored_controls_and_the_bundles_own(signed_zip, run_dir, tmp_path):
+def test_import_under_tailored_controls_and_the_bundles_own(signed_zip, run_dir, keys, tmp_path):
     days = observed_max_days(run_dir)
     controls = tmp_path / "controls"
     shutil.copytree(catalog_mod.default_root(), controls)
     params = controls / "parameters" / "linux.yaml"
     params.write_text(params.read_text().replace("default: 90", f"default: {max(int(days or 0), 90)}", 1))
     result = CliRunner().invoke(main, ["bundle", "import", str(signed_zip), "-o", str(tmp_path / "mine"),
-                                       "--controls", str(controls), "--template", "2021", "--format", "json"])
+                                       "--controls", str(controls), "--template", "2021", "--format", "json",
+                                       "--allowed-signers", str(keys["allowed"])])
     assert result.exit_code == 0, result.output
     mine = load(tmp_path / "mine" / "results.json")
     assert mine["run"]["catalog"]["sha256"] == catalog_mod.load(controls).sha256
     assert check_status(mine, "linux.login_defs.pass_max_days") == "pass"
     assert mine["conclusion"]["template"] == "2021"
-    own = importer.import_bundle(signed_zip, tmp_path / "own", bundle_controls=True)
+    own = importer.import_bundle(signed_zip, tmp_path / "own", bundle_controls=True, allowed_signers=keys["allowed"])
     assert verdicts(own.document) == verdicts(load(run_dir / "results.json"))
     assert own.document["run"]["catalog"]["sha256"] == load(run_dir / "results.json")["run"]["catalog"]["sha256"]
 
 
 def tampered(bundle: Path, tmp_path: Path) -> Path:
     root = extract(bundle, tmp_path / "t")
-    ev = root / "data" / "run" / "evidence" / "local.json"
+    ev = sorted((root / "data" / "run" / "evidence").glob("*.json"))[0]
     ev.write_bytes(ev.read_bytes().replace(b"PASS_MAX_DAYS", b"PASS_MAX_DAYZ", 1))
     out = tmp_path / "tampered.zip"
     archive.write(root, out, root.name)
     return out
 
 
-def test_a_failing_bundle_is_refused_unless_forced_and_then_says_so(signed_zip, tmp_path):
+def test_a_failing_bundle_is_refused_unless_forced_and_then_says_so(signed_zip, keys, tmp_path):
     bad = tampered(signed_zip, tmp_path)
     runner = CliRunner()
-    refused = runner.invoke(main, ["bundle", "import", str(bad), "-o", str(tmp_path / "r")])
+    allowed = ["--allowed-signers", str(keys["allowed"])]
+    refused = runner.invoke(main, ["bundle", "import", str(bad), "-o", str(tmp_path / "r"), *allowed])
     assert refused.exit_code == 1
     assert "does not verify, not imported" in refused.output and "local.json: changed" in refused.output
     assert not (tmp_path / "r").exists()
     forced = runner.invoke(main, ["bundle", "import", str(bad), "-o", str(tmp_path / "f"), "--force",
-                                  "--format", "html,json"])
+                                  "--format", "html,json", *allowed])
     assert forced.exit_code == 0, forced.output
     assert forced.output.splitlines()[0].startswith("WARNING: ") and "--force" in forced.output.splitlines()[0]
     doc = load(tmp_path / "f" / "results.json")
@@ -129,10 +132,10 @@ def test_a_failing_bundle_is_refused_unless_forced_and_then_says_so(signed_zip, 
     assert html.index(importer.FAILED_BANNER) < html.index('id="charts"')  # in the first, summary section
 
 
-def test_import_carries_interview_answers_and_attachments(answered_run, tmp_path):
+def test_import_carries_interview_answers_and_attachments(answered_run, keys, tmp_path):
     bundle = tmp_path / "answered.tar.gz"
-    create.create(answered_run, bundle, operator=OPERATOR)
-    done = importer.import_bundle(bundle, tmp_path / "imp")
+    create.create(answered_run, bundle, operator=OPERATOR, signer=sshsig.load_key_file(keys["ed25519"]))
+    done = importer.import_bundle(bundle, tmp_path / "imp", allowed_signers=keys["allowed"])
     row = next(r for r in done.document["results"] if r["item"] == "L3-PSS1-01" and r["object"] == "organization")
     assert row["verdict"] == "pass" and row["source"] == "interview"
     att = row["answer"]["attachments"][0]
@@ -190,18 +193,21 @@ def shard(run_dir: Path, dest: Path, new_id: str, edit=None, edit_doc=None) -> P
     return dest
 
 
-def shard_bundle(run_dir: Path, tmp_path: Path, new_id: str, name: str, edit=None, edit_doc=None) -> Path:
+def shard_bundle(run_dir: Path, tmp_path: Path, new_id: str, name: str, edit=None, edit_doc=None,
+                 key: Path | None = None) -> Path:
     out = tmp_path / f"{name}.zip"
-    create.create(shard(run_dir, tmp_path / name, new_id, edit, edit_doc), out, operator=f"{name}@example.com")
+    create.create(shard(run_dir, tmp_path / name, new_id, edit, edit_doc), out, operator=f"{name}@example.com",
+                  signer=sshsig.load_key_file(key) if key else None)
     return out
 
 
 def test_merge_unites_collectors_into_one_signed_run(run_dir, keys, tmp_path):
-    a = shard_bundle(run_dir, tmp_path, "web-1", "site-a")
-    b = shard_bundle(run_dir, tmp_path, "db-1", "site-b")
+    a = shard_bundle(run_dir, tmp_path, "web-1", "site-a", key=keys["ecdsa"])
+    b = shard_bundle(run_dir, tmp_path, "db-1", "site-b", key=keys["rsa"])
     out = tmp_path / "fleet.tar.gz"
     result = CliRunner().invoke(main, ["bundle", "merge", str(a), str(b), str(a), "-o", str(out),
-                                       "--sign", str(keys["ed25519"]), "--operator", OPERATOR])
+                                       "--sign", str(keys["ed25519"]), "--operator", OPERATOR,
+                                       "--allowed-signers", str(keys["allowed"])])
     assert result.exit_code == 0, result.output
     check = verify(out, keys["allowed"], OPERATOR)
     assert check.ok, check.problems
@@ -214,6 +220,7 @@ def test_merge_unites_collectors_into_one_signed_run(run_dir, keys, tmp_path):
     assert {m["bundle"] for m in doc["run"]["merged_from"]} == {"site-a.zip", "site-b.zip"}
     assert {p.name for p in (root / "data" / "run" / "evidence").iterdir()} == {"web-1.json", "db-1.json"}
     assert len(load(root / "data" / "bundle.json")["merged_from"]) == 3
+    assert all(m["authenticated"] for m in doc["run"]["merged_from"]) and not doc["run"].get("warnings")
 
 
 def test_merge_conflict_same_object_different_evidence(run_dir, tmp_path):
@@ -224,7 +231,8 @@ def test_merge_conflict_same_object_different_evidence(run_dir, tmp_path):
 
     a = shard_bundle(run_dir, tmp_path, "web-1", "site-a")
     b = shard_bundle(run_dir, tmp_path, "web-1", "site-b", edit)
-    result = CliRunner().invoke(main, ["bundle", "merge", str(a), str(b), "-o", str(tmp_path / "m.zip")])
+    result = CliRunner().invoke(main, ["bundle", "merge", str(a), str(b), "-o", str(tmp_path / "m.zip"),
+                                       "--accept-unsigned"])
     assert result.exit_code == 2
     assert "object 'web-1' has different evidence in" in result.output and "site-a.zip" in result.output \
         and "site-b.zip" in result.output and "login_defs" in result.output
@@ -240,10 +248,10 @@ def test_merge_refuses_other_catalogs_and_failing_bundles(run_dir, signed_zip, t
     other = tmp_path / "other.zip"
     create.create(other_run, other, controls=controls, signer=None)
     with pytest.raises(merge.MergeConflict, match="another catalog"):
-        merge.merge([signed_zip, other], tmp_path / "m.zip")
+        merge.merge([signed_zip, other], tmp_path / "m.zip", accept_unsigned=True)
     bad = tampered(signed_zip, tmp_path)
     with pytest.raises(create.InputError, match="does not verify"):
-        merge.merge([bad, other], tmp_path / "m.zip")
+        merge.merge([bad, other], tmp_path / "m.zip", accept_unsigned=True)
     with pytest.raises(create.InputError, match="at least two"):
         merge.merge([signed_zip], tmp_path / "m.zip")
 
@@ -251,7 +259,7 @@ def test_merge_refuses_other_catalogs_and_failing_bundles(run_dir, signed_zip, t
 def test_merge_carries_each_shards_answers_and_refuses_contradicting_ones(answered_run, run_dir, tmp_path):
     a = shard_bundle(answered_run, tmp_path, "web-1", "site-a")
     b = shard_bundle(run_dir, tmp_path, "db-1", "site-b")
-    merged = merge.merge([b, a], tmp_path / "m.zip")
+    merged = merge.merge([b, a], tmp_path / "m.zip", accept_unsigned=True)
     doc = load(extract(merged.path, tmp_path / "x") / "data" / "run" / "results.json")
     assert verdicts(doc)[("L3-PSS1-01", "organization")] == "pass"
     assert verdicts(load(run_dir / "results.json"))[("L3-PSS1-01", "organization")] == "manual"
@@ -263,7 +271,7 @@ def test_merge_carries_each_shards_answers_and_refuses_contradicting_ones(answer
 
     c = shard_bundle(answered_run, tmp_path, "web-1", "site-c", edit_doc=contradict)
     with pytest.raises(merge.MergeConflict, match="answered differently"):
-        merge.merge([a, c], tmp_path / "n.zip")
+        merge.merge([a, c], tmp_path / "n.zip", accept_unsigned=True)
 
 
 def test_replay_uses_recorded_values_of_http_facts_once_their_transcripts_check_out():
@@ -292,3 +300,67 @@ def test_replay_uses_recorded_values_of_http_facts_once_their_transcripts_check_
     del stored["raw"][names[0]]
     assert "missing from the evidence" in replay.reparse(stored, chosen).facts[names[0]].reason
     assert replay.reparse(dict(stored, facts={}), chosen).facts[names[2]].reason == replay.NOT_COLLECTED
+
+
+def all_text_of_xlsx(path: Path) -> str:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    return "\n".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c)
+
+
+def test_unauthenticated_bundles_are_refused_unless_accepted_and_then_marked_in_every_report(run_dir, signed_zip,
+                                                                                              keys, tmp_path):
+    unsigned = tmp_path / "unsigned.zip"
+    create.create(run_dir, unsigned, operator=OPERATOR)
+    stranger = tmp_path / "allowed_stranger"
+    stranger.write_text(f"{OPERATOR} {' '.join(Path(str(keys['stranger']) + '.pub').read_text().split()[:2])}\n")
+    runner = CliRunner()
+    for bundle, extra, reason in ((unsigned, ["--allowed-signers", str(keys["allowed"])], "not signed"),
+                                  (unsigned, [], "not signed"),
+                                  (signed_zip, [], "no --allowed-signers"),
+                                  (signed_zip, ["--allowed-signers", str(stranger)], "is not allowed by")):
+        refused = runner.invoke(main, ["bundle", "import", str(bundle), "-o", str(tmp_path / "r"), *extra])
+        assert refused.exit_code == 1, refused.output
+        assert "not authenticated, not imported" in refused.output and reason in refused.output
+        assert "--accept-unsigned" in refused.output and not (tmp_path / "r").exists()
+    done = runner.invoke(main, ["bundle", "import", str(unsigned), "-o", str(tmp_path / "a"), "--accept-unsigned",
+                                "--format", "all"])
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[0] == f"WARNING: {importer.UNAUTHENTICATED_BANNER}"
+    doc = load(tmp_path / "a" / "results.json")
+    imported = doc["run"]["import"]
+    assert imported["authenticated"] is False and imported["verified"] is False and imported["intact"] is True
+    assert doc["run"]["warnings"][0] == importer.UNAUTHENTICATED_BANNER
+    assert load(tmp_path / "a" / "verification.json")["verified"] is False
+    assert load(tmp_path / "a" / "report.json")["run"]["warnings"][0] == importer.UNAUTHENTICATED_BANNER
+    html = (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
+    assert html.index(importer.UNAUTHENTICATED_BANNER) < html.index('id="charts"')
+    md = (tmp_path / "a" / "report.md").read_text(encoding="utf-8")
+    assert md.index(importer.UNAUTHENTICATED_BANNER) < md.index("## ")
+    assert importer.UNAUTHENTICATED_BANNER in all_text_of_xlsx(tmp_path / "a" / "record.xlsx")
+
+
+def test_merge_refuses_unauthenticated_inputs_and_never_signs_what_it_could_not_authenticate(run_dir, keys,
+                                                                                          tmp_path):
+    signed = shard_bundle(run_dir, tmp_path, "web-1", "site-a", key=keys["ed25519"])
+    unsigned = shard_bundle(run_dir, tmp_path, "db-1", "site-b")
+    key = sshsig.load_key_file(keys["ed25519"])
+    allowed = keys["allowed"]
+    with pytest.raises(importer.VerificationFailed, match="not authenticated, not merged"):
+        merge.merge([signed, unsigned], tmp_path / "m.zip", allowed_signers=allowed)
+    with pytest.raises(importer.VerificationFailed, match="not signing the merge: .*site-b.zip"):
+        merge.merge([signed, unsigned], tmp_path / "m.zip", signer=key, accept_unsigned=True,
+                    allowed_signers=allowed)
+    bad = tampered(signed, tmp_path)
+    with pytest.raises(importer.VerificationFailed, match="not signing the merge"):
+        merge.merge([bad, signed], tmp_path / "m.zip", signer=key, force=True, allowed_signers=allowed)
+    assert not (tmp_path / "m.zip").exists()
+    made = merge.merge([signed, unsigned], tmp_path / "m.zip", accept_unsigned=True, allowed_signers=allowed)
+    assert made.signer is None
+    doc = load(extract(made.path, tmp_path / "x") / "data" / "run" / "results.json")
+    assert doc["run"]["warnings"][0] == importer.UNAUTHENTICATED_BANNER
+    assert any("site-b.zip" in w for w in doc["run"]["warnings"])
+    assert {m["bundle"]: m["authenticated"] for m in doc["run"]["merged_from"]} == {"site-a.zip": True,
+                                                                                   "site-b.zip": False}
+    assert not verify(made.path, allowed).authenticated

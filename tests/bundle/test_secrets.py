@@ -25,6 +25,29 @@ LEAKS = {
     "jwt": '{"token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"}',
     "set-cookie": "Set-Cookie: sid=Zx81kQ2mTq9LpW4vB7nC; HttpOnly; Secure",
     "cookie header": "Cookie: JSESSIONID=8F3A9C0B1D2E4F5061728394A5B6C7D8",
+    "env password": "DB_PASSWORD=Tr0ub4dor3",
+    "aws secret": "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCY",
+    "aws key id": "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+    "alibaba key id": "ALIYUN_AK LTAI5tQz9kXmP2rWvB8nYcDe",
+    "github token": "GITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "sk- key": "OPENAI=sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+    "json api key": '{"api_key": "k-1234567890"}',
+    "escaped json password": '"output": "[mysqldump]\\npassword = \\"Dump3Pw\\"\\n"',
+    "commented mysql password": "#password=OldS3cretPw",
+    "yaml token": "token: 9f8e7d6c5b4a",
+    "pg ldapbindpasswd": "host all all 10.0.0.0/8 ldap ldapserver=l ldapbindpasswd=Ld4pBind",
+    "long option": "pg_dump --password Pgd8Pw db",
+    "curl -u": "0 1 * * * root curl -s -u backup:Cu4lPw https://h/x",
+    "lftp -u": "lftp -u mirror,Lft9Pw sftp://h",
+    "smbclient -U": "smbclient //nas/b -U bk%Smb7Pw",
+    "ldapsearch -w": "ldapsearch -x -D cn=admin -w Ld4pPw -b dc=x",
+    "zip -P": "zip -r -P Z1pPw /b/x.zip /srv",
+    "mysqldump -p": "mysqldump -uroot -pDump3Pw --all-databases",
+    "redis-cli -a": "redis-cli -a R3disPw save",
+    "redis directive": "# requirepass C0mmentedRedis",
+    "redis tls pass": "tls-key-file-pass K3yFilePw",
+    "nginx header": "proxy_set_header X-Api-Key a9f3c0ffee5678;",
+    "url credentials": "restic -r sftp://bk:hunter2@nas/repo backup",
 }
 HARMLESS = {
     "login.defs comment": "# ENCRYPT_METHOD SHA512 makes hashes that start with $6$",
@@ -39,6 +62,23 @@ HARMLESS = {
     "http probe redaction (cookie)": "set-cookie: SESSION=[redacted]; Path=/; Secure; HttpOnly",
     "http probe redaction (bearer)": '"authorization": "Bearer [redacted]"',
     "http probe redaction (url)": "https://127.0.0.1/cb?token=[redacted]&sessionid=[redacted]",
+    "host redaction": "DB_PASSWORD=<redacted>",
+    "host redaction (option)": "mysqldump -uroot -p<redacted> db; curl -u <redacted> https://h",
+    "host redaction (redis)": "requirepass <redacted:len=12,foobared=no>",
+    "host redaction (tomcat)": 'password="[redacted:len=6,default=yes,hashed=no]"',
+    "legacy redaction": "pwd=*** sftp://bk:***@nas",
+    "login.defs": "PASS_MAX_DAYS\t99999",
+    "password_min_length": "password_min_length = 8",
+    "pam password line": "password requisite pam_pwquality.so retry=3 minlen=12",
+    "sudoers NOPASSWD": "%wheel ALL=(ALL) NOPASSWD: ALL",
+    "password state fact": '{"password": "set", "requirepass": {"set": true, "length": 12}}',
+    "pg storage fact": '{"password": "scram"}',
+    "observed list": '"observed": {"shadow.empty_password": []}, "expected": ["shadow.empty_password is empty"]',
+    "shell variable password": 'mysqldump -p"$MYSQL_PWD" --password=$DB_PASS',
+    "empty password": "password=",
+    "css variable": ":root { --pass: #2e7d32; }",
+    "audit rule": "-w /etc/passwd -p wa -k identity",
+    "sshd": "PasswordAuthentication no",
 }
 
 
@@ -48,6 +88,10 @@ def test_each_kind_of_secret_is_found(tmp_path, name):
     hits = secrets.scan_file(tmp_path / "f.txt", "f.txt")
     assert hits and hits[0].line == 2, name
     assert len(hits[0].excerpt) <= 13
+    for secret in ("Tr0ub4dor3", "wJalrXUtnF", "IOSFODNN7", "5tQz9kXmP", "16C7e42F", "abcdefghij", "1234567890",
+                   "Dump3Pw", "OldS3cret", "9f8e7d6c", "Ld4pBind", "Pgd8Pw", "Cu4lPw", "Lft9Pw", "Smb7Pw", "Ld4pPw",
+                   "Z1pPw", "R3disPw", "C0mmented", "K3yFile", "a9f3c0ffee", "hunter2"):
+        assert secret not in str(hits[0]), (name, str(hits[0]))
 
 
 @pytest.mark.parametrize("name", sorted(HARMLESS))
@@ -108,3 +152,11 @@ def test_allow_secrets_overrides_and_is_recorded_in_the_signed_metadata(run_dir,
     assert "secret bundled (--allow-secrets)" in result.output
     meta = json.loads((extract(out, tmp_path / "x") / "data" / "bundle.json").read_text())
     assert len(meta["secrets_allowed"]) == 2
+
+
+def test_the_shipped_controls_tree_is_no_leak():
+    """Every bundle carries controls/; its fact shapes (`password: bool`) are declarations, not secrets."""
+    from assess.catalog.load import default_root
+
+    hits, _skipped = secrets.scan_tree(default_root())
+    assert hits == []

@@ -294,3 +294,27 @@ def test_schedule_add_checks_answers_before_installing(tmp_path: Path) -> None:
                                        str(_inventory(tmp_path)), "--controls", str(CONTROLS), "--answers", str(bad)])
     assert result.exit_code == 2 and "answers.yaml" in result.output, result.output
     assert not (tmp_path / "conf").exists() and not (tmp_path / "crontab").exists()
+
+
+def test_schedule_files_are_never_written_through_planted_symlinks(tmp_path: Path) -> None:
+    """Config, crontab file and units go through a random new name, then a rename: a symlink planted at the
+    old predictable temporary names (or at the target) is replaced, never followed."""
+    victim = tmp_path / "victim"
+    victim.write_text("precious", encoding="utf-8")
+    conf, units, crontab = tmp_path / "conf", tmp_path / "units", tmp_path / "crontab"
+    conf.mkdir()
+    units.mkdir()
+    crontab.write_text("", encoding="utf-8")
+    for planted in (conf / "nightly.json.tmp", conf / "weekly.json.tmp", tmp_path / "crontab.assess-tmp",
+                    units / "assess-scan-nightly.service", units / "assess-scan-nightly.timer"):
+        planted.symlink_to(victim)
+    runner = CliRunner()
+    for args in (["nightly", "--cron", "0 2 * * *", "--unit-dir", str(units)],
+                 ["weekly", "--cron", "@weekly", "--crontab", "--crontab-file", str(crontab)]):
+        result = runner.invoke(main, ["schedule", "add", *args, "-i", str(_inventory(tmp_path)), "--config-dir",
+                                      str(conf), "--out", str(tmp_path / "runs")])
+        assert result.exit_code == 0, result.output
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not (units / "assess-scan-nightly.service").is_symlink()
+    assert "assess-schedule: weekly" in crontab.read_text(encoding="utf-8") and not crontab.is_symlink()
+    assert oct((conf / "weekly.json").stat().st_mode & 0o777) == "0o600"

@@ -236,3 +236,44 @@ def test_sudo_without_password_needs_none(lab):
     ev = run(lab, "deb-weak", user="robot", become="sudo")  # NOPASSWD: the shell starts at once
     assert ev.error is None, ev.error
     assert ev.facts["collector"].value["uid"] == 0 and ev.facts["collector"].value["hostname"] == "deb-weak"
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    ("yes flooding-stderr-while-sudo-waits >&2", "command timeout"),
+    ("yes flooding-stdout-while-sudo-waits", "before the shell started"),
+])
+def test_waiting_for_sudo_is_capped_like_the_output(lab, monkeypatch, command, expected):
+    """A host that floods stdout or stderr before sudo's shell is ready: memory stays bounded, the command
+    timeout still holds (961 MB in 60 s before)."""
+    import threading
+    import tracemalloc
+
+    monkeypatch.setattr(ssh_mod, "MAX_OUTPUT", 1 << 20)
+    session = SSHSession(connect_timeout=5)
+    transport = session.transport(lab.connection("deb-weak", command_timeout=4), "deb-weak")
+    monkeypatch.setattr(ssh_mod.SSHTransport, "sudo", property(lambda self: True))
+    monkeypatch.setattr(transport, "command", lambda: command)  # stands in for a sudo that never gets ready
+    outcome: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            transport.run_script("id\n", 300)
+        except BaseException as exc:  # noqa: BLE001 (handed to the test thread)
+            outcome.append(exc)
+
+    tracemalloc.start()
+    try:
+        worker = threading.Thread(target=attempt)
+        worker.start()
+        worker.join(60)
+        hung = worker.is_alive()
+        if hung:
+            session.cancel()
+            worker.join()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        session.close()
+    assert not hung, "reading a flooding stream ignored the command timeout"
+    assert outcome and isinstance(outcome[0], CollectionError) and expected in str(outcome[0]), outcome
+    assert peak < 16 << 20, f"{peak / 2**20:.0f} MiB held while waiting for sudo"

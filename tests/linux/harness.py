@@ -12,7 +12,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from assess.catalog import factshapes
 from assess.catalog import load as catalog_mod
+from assess.catalog.schema import Problems
 from assess.judge.evaluate import run_check
 from assess.model import CheckResult, FactResult
 from assess.probes import script
@@ -46,7 +48,12 @@ def check_on_root(check_id: str, root: Path, params: dict[str, Any] | None = Non
     check = cat.checks[check_id]
     values = {name: p.default for name, p in cat.parameters.items()}
     values.update(params or {})
-    return run_check(check, collect_root(root, check.facts), values)
+    facts = collect_root(root, check.facts)
+    shapes = catalog_mod._shapes(Problems(), strict=False)["linux"]
+    misfits = [f"{name}: {m}" for name, r in facts.items() if r.status == "ok"
+               for m in factshapes.mismatches(shapes[name], r.value)]
+    assert not misfits, "collected values outside their declared shape (controls/facts/linux.yaml): " + "; ".join(misfits)
+    return run_check(check, facts, values)
 
 
 def cases() -> list[tuple[str, str, Path]]:

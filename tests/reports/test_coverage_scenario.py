@@ -57,7 +57,7 @@ def test_web_app_down_is_not_good_news(tmp_path):
     cov = doc["coverage"]
     assert cov["complete"] is False
     assert [o["id"] for o in cov["objects_not_collected"]] == ["api"]
-    not_assessed = [f for f in doc["highrisk"] if f["object"] == "api" and f["status"] == "not_assessed"]
+    not_assessed = [f for f in doc["highrisk"] if f["object"] == "api" and f["status"] == "unassessed"]
     assert any(f["major"] for f in not_assessed)
     assert not any(f["status"] == "triggered" and f["object"] == "api" for f in doc["highrisk"])
 

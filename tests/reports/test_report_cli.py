@@ -144,3 +144,15 @@ def test_scan_writes_html_and_json_by_default_and_says_where(tmp_path):
     [run] = list(tmp_path.iterdir())
     assert (run / "results.json").is_file() and (run / "report.html").is_file()
     assert f"results: {run / 'results.json'}" in proc.stdout and f"report: {run / 'report.html'}" in proc.stdout
+
+
+def test_operator_and_system_name_head_the_record(run_dir):
+    import openpyxl
+
+    proc = assess("report", str(run_dir), "--format", "xlsx", "--operator", "李工", "--system", "网约车平台")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(openpyxl.load_workbook(run_dir / "record.xlsx", read_only=True)["linux-000"].iter_rows(
+        values_only=True))
+    block = {r[0]: r[3] for r in rows[:6]}
+    assert block["测评人员"] == "李工" and block["被测系统名称"] == "网约车平台"
+    assert "网约车平台" not in (run_dir / "results.json").read_text(encoding="utf-8")

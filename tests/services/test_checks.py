@@ -352,3 +352,11 @@ def test_pg_audit_off_fails_record_contents_and_protection():
     assert judge("pg.log_line_prefix", pg_settings=on) == "pass"
     assert judge("pg.audit_protected", pg_settings=off, pg_roles=roles) == "fail"
     assert judge("pg.audit_protected", pg_settings=on, pg_roles=roles) == "pass"
+
+
+def test_mariadb_cracklib_password_check_plugin_counts():
+    """The cracklib_password_check plugin shows itself by its one variable; the check once read a variable
+    no server has (found by the rule-path lint), so a loaded cracklib plugin was judged 不符合."""
+    loaded = variables("version|10.11.6-MariaDB\ncracklib_password_check_dictionary|/usr/share/dict/pw_dict")
+    assert judge("mysql.password_policy_mariadb", mysql_variables=loaded) == "pass"
+    assert judge("mysql.password_policy_mariadb", mysql_variables=variables("version|10.11.6-MariaDB")) == "fail"

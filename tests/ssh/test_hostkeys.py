@@ -102,4 +102,52 @@ def test_large_known_hosts_loads_fast_where_paramiko_is_quadratic(tmp_path):
     t0 = time.perf_counter()
     paramiko.HostKeys(str(kh))
     theirs = time.perf_counter() - t0
-    assert ours < 0.5 and ours * 5 < theirs, (ours, theirs)
+    assert ours * 5 < theirs, (ours, theirs)  # a ratio: both slow down alike on a loaded machine
+
+
+@pytest.mark.parametrize("names,query", [
+    ("Web1.Example.COM", "web1.example.com"), ("web1", "WEB1"), ("[10.0.0.*]:2222", "[10.0.0.5]:2222"),
+    ("[10.0.0.*]:2222", "[10.0.0.5]:22"), ("[10.0.0.?]:2222", "[10.0.0.7]:2222"), ("*.LAB,!x.lab", "A.LAB"),
+    ("*.lab,!X.LAB", "x.lab"), ("[ab]", "a"), ("10.0.0.[1-3]", "10.0.0.2"), ("[DB]:2201", "[db]:2201"),
+])
+def test_names_match_as_openssh_does(tmp_path, names, query):
+    """ssh-keygen -F (OpenSSH's own match_hostname) is the oracle: case, literal brackets, only * and ?."""
+    a = keygen(tmp_path, "a")
+    kh = tmp_path / "known_hosts"
+    kh.write_text(line(names, a))
+    openssh = subprocess.run(["ssh-keygen", "-F", query, "-f", str(kh)], capture_output=True, text=True)
+    assert bool(hostkeys.KnownHosts.load([kh]).lookup(query)) == (openssh.returncode == 0)
+
+
+def test_hashed_entry_matches_a_name_spelled_in_upper_case(tmp_path):
+    a = keygen(tmp_path, "a")
+    kh = tmp_path / "known_hosts"
+    kh.write_text(line("db.internal", a))
+    subprocess.run(["ssh-keygen", "-H", "-f", str(kh)], check=True, capture_output=True)
+    assert hostkeys.check(hostkeys.KnownHosts.load([kh]), "DB.Internal", *a).line == 1
+
+
+@pytest.mark.parametrize("pinned,address,port", [("web1.example.com", "WEB1.example.com", 22),
+                                                 ("[10.0.0.*]:2222", "10.0.0.5", 2222)])
+def test_tofu_refuses_an_impostor_for_a_pinned_host(tmp_path, pinned, address, port):
+    """An inventory spelling or a wildcard line must not turn a pinned host into an unknown one."""
+    from assess.probes.transport.ssh import Hop, SSHSession
+
+    real = keygen(tmp_path, "real")
+    kh = tmp_path / "known_hosts"
+    kh.write_text(line(pinned, real))
+    keygen(tmp_path, "fake")
+    impostor = paramiko.Ed25519Key.from_private_key_file(str(tmp_path / "fake"))
+    session = SSHSession(tmp_path / "known_hosts.tofu", trust_on_first_use=True, notice=lambda _m: None)
+    hop = Hop(host=address, port=port, known_hosts=(str(kh),))
+    with pytest.raises(hostkeys.HostKeyError, match="HOST KEY CHANGED"):
+        session.verify(hop, impostor)
+    assert not (tmp_path / "known_hosts.tofu").exists()
+
+
+def test_tofu_records_names_in_lower_case(tmp_path):
+    a = keygen(tmp_path, "a")
+    known = hostkeys.KnownHosts()
+    hostkeys.TofuRecord(tmp_path / "tofu").record(known, "[Web1]:2201", *a)
+    assert (tmp_path / "tofu").read_text().startswith("[web1]:2201 ")
+    assert hostkeys.check(known, "[WEB1]:2201", *a)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -204,3 +205,95 @@ def test_cli_bad_inventory_exits_2_and_scans_nothing(tmp):
 def test_unreadable_inventory_file(tmp):
     with pytest.raises(InputError, match="no such file"):
         inventory.load(tmp / "absent.yaml")
+
+
+
+_LIMITED = "import resource; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)); import sys; "
+
+
+def _bounded(code: str, *args: str) -> subprocess.CompletedProcess:
+    """Python code in a child limited to 1 GiB of memory and 60 s: an unbounded read fails either way."""
+    try:
+        return subprocess.run([sys.executable, "-c", _LIMITED + code, *args], capture_output=True, text=True,
+                              timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the input was read without a bound (still reading after 60 s)")
+
+
+def _bounded_scan(tmp: Path, inv: Path) -> subprocess.CompletedProcess:
+    return _bounded("from assess.cli import main; sys.argv[0] = 'assess'; main()",
+                    "scan", "-i", str(inv), "--out", str(tmp / "out"), "--no-history")
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with open(path, "wb") as fh:
+        fh.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda tmp: Path("/dev/zero"), "not a regular file"),
+    (lambda tmp: (os.mkfifo(tmp / "fifo"), tmp / "fifo")[1], "not a regular file"),
+    (lambda tmp: _sparse(tmp / "huge", 4 << 30), "larger than 1 MiB"),
+])
+def test_key_file_is_bounded(tmp, make, expected):
+    path = make(tmp)
+    inv = tmp / "inv.yaml"
+    inv.write_text(f"objects:\n  - id: a\n    type: linux\n    address: 127.0.0.1\n    key: {path}\n")
+    proc = _bounded_scan(tmp, inv)
+    assert proc.returncode == 2, proc.stderr
+    assert f"{inv}:5: object 'a': cannot read key file {path}: {expected}" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda tmp: Path("/dev/zero"), "not a regular file"),
+    (lambda tmp: (os.mkfifo(tmp / "fifo"), tmp / "fifo")[1], "not a regular file"),
+    (lambda tmp: _sparse(tmp / "huge", 4 << 30), "larger than 128 MiB"),
+])
+def test_known_hosts_file_is_bounded(tmp, make, expected):
+    path = make(tmp)
+    proc = _bounded("from pathlib import Path; from assess.probes.transport import hostkeys\n"
+                    "try:\n    hostkeys.KnownHosts.load([Path(sys.argv[1])])\n"
+                    "except Exception as exc:\n    print(exc)", str(path))
+    assert f"cannot read known_hosts file {path}: {expected}" in proc.stdout, proc.stdout + proc.stderr
+    inv = tmp / "inv.yaml"
+    inv.write_text(f"objects:\n  - {{id: a, type: linux, address: 127.0.0.1, known_hosts: {path}}}\n")
+    if not path.is_file():
+        assert any("is not a regular file" in p for p in problems(tmp, inv.read_text()))
+
+
+def test_inventory_file_itself_is_bounded(tmp):
+    proc = _bounded_scan(tmp, Path("/dev/zero"))
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr, proc.stderr
+
+
+def test_ansible_range_that_exhausts_memory_is_refused_with_its_line(tmp):
+    hosts = tmp / "hosts"
+    hosts.write_text("[web]\nok1\nh[0:99999999]\n")
+    proc = _bounded_scan(tmp, hosts)
+    assert proc.returncode == 2, proc.stderr
+    assert f"{hosts}:3: host pattern 'h[0:99999999]' stands for 100000000 hosts" in proc.stderr
+    found = problems(tmp, "[web]\nh[0:99][0:99][0:99]\n", "hosts")
+    assert any("hosts:2: host pattern" in p and "stands for 1000000 hosts; an inventory may hold at most 50000"
+               in p for p in found), found
+    found = problems(tmp, "[web]\n" + "".join(f"g{i}-[0:9999]\n" for i in range(6)), "hosts")
+    assert any("hosts:7: host pattern 'g5-[0:9999]' stands for 10000 hosts" in p for p in found), found
+    found = problems(tmp, "all:\n  hosts:\n    'h[1:9:0]':\n", "hosts.yaml")
+    assert any("hosts.yaml:3:" in p and "step must be at least 1" in p for p in found), found
+
+
+def test_yaml_alias_bomb_in_tags_is_refused_with_its_line(tmp):
+    levels = "".join(f"      - &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 9))
+    inv = tmp / "inv.yaml"
+    inv.write_text("objects:\n  - id: a\n    type: linux\n    transport: local\n    tags:\n"
+                   "      - &l0 [x, x, x, x, x, x, x, x, x]\n" + levels)
+    proc = _bounded_scan(tmp, inv)
+    assert proc.returncode == 2, proc.stderr
+    assert f"{inv}:" in proc.stderr and "YAML aliases expand this document to more than" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_too_many_tags_on_one_object(tmp):
+    tags = ", ".join(f"t{i}" for i in range(1001))
+    found = problems(tmp, f"objects:\n  - {{id: a, type: linux, transport: local, tags: [{tags}]}}\n")
+    assert any("inv.yaml:2: object 'a': more than 1000 tags" in p for p in found), found

@@ -1,0 +1,6 @@
+# application settings for the ops team
+export DB_PASSWORD='Pl4nted-DbPw'
+export GITHUB_TOKEN=ghp_Pl4ntedGithubToken0123456789abcdef
+export OPENAI_API_KEY="sk-Pl4ntedOpenAiKey0123456789abcdef"
+export ALIYUN_ACCESS_KEY_ID=LTAI5tPl4ntedAliKey01
+export ALIYUN_ACCESS_KEY_SECRET=Pl4ntedAliSecret
