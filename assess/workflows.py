@@ -51,6 +51,7 @@ class ScanRequest:
     trust_on_first_use: bool = False
     resume_dir: Path | None = None
     active: bool = False
+    template: str | None = None  # the conclusion template, overriding the profile's ("2025" / "2021")
 
 
 @dataclass
@@ -79,6 +80,8 @@ def prepare_scan(req: ScanRequest) -> PreparedScan:
     req.inventory_path, req.controls_dir, req.profile_name = inventory_path, controls_dir, profile_name
     cat = catalog_mod.load(controls_dir)
     prof = profile_mod.load(profile_name, cat)
+    if req.template:
+        prof.conclusion["template"] = req.template
     targets = inventory.load(inventory_path) if inventory_path else inventory.local_inventory()
     collection = scan_mod.Collection(req.trust_on_first_use, req.resume_dir, {
         "inventory": str(inventory_path.resolve()) if inventory_path else None, "profile": profile_name,

@@ -17,7 +17,7 @@ from typing import Any
 
 from assess.catalog.profile import CONCLUSION_DEFAULTS
 from assess.errors import InputError
-from assess.judge import conclusion
+from assess.judge import conclusion, coverage
 from assess.model import VERDICTS
 from assess.reports import labels
 from assess.run.document import SCHEMA
@@ -153,6 +153,12 @@ class Context:
     evidence_files: dict[str, dict[str, Any]] = field(default_factory=dict)
     records: dict[int, str] = field(default_factory=dict, repr=False)  # assess.reports.record.record_of
 
+    def reason(self, row: dict[str, Any]) -> str:
+        """A result's reason as a sentence in the report language (assess.reports.record.reason_text)."""
+        from assess.reports.record import reason_text
+
+        return reason_text(row, self)
+
     @property
     def t(self) -> dict[str, str]:
         return labels.text(self.lang)
@@ -241,6 +247,20 @@ class Context:
         for groups in out.values():
             groups.sort(key=lambda g: (not g["major"], g["rule"]))
         return out
+
+    @cached_property
+    def coverage(self) -> dict[str, Any]:
+        """What the run could not assess (assess.judge.coverage), recomputed from the document."""
+        return coverage.of(self.doc)
+
+    @cached_property
+    def uncertainty(self) -> str | None:
+        """The other verdicts when the readings of the unverified rate formula disagree."""
+        return conclusion.uncertainty(self.doc["conclusion"], self.lang)
+
+    @cached_property
+    def coverage_lines(self) -> list[str]:
+        return coverage.lines(self.coverage, self.lang)
 
     def finding_title(self, f: dict[str, Any]) -> str:
         return (f.get("title_en") if self.lang == "en" else f.get("title")) or f.get("title", "")

@@ -26,12 +26,16 @@ def render_markdown(ctx: Context) -> bytes:
     out = [f"# {t['title']}", "",
            f"{t['run']} `{run.get('id', '')}` · {t['started']} {local_time(run.get('started'))} · "
            f"{t['template']} {concl['template']} · {t['catalog']} {run.get('catalog', {}).get('id', '')}", ""]
+    if ctx.coverage_lines:
+        out += [f"> **{t['coverage']}**", ">"] + [f"> {line.strip()}  " for line in ctx.coverage_lines] + [""]
     if run.get("warnings"):
         out += [f"**{t['warnings']}**", "", *(f"- {w}" for w in run["warnings"]), ""]
     out += [f"## {t['conclusion']}", "", f"> {t['prediction']}", ""]
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
     out.append(f"**{value}**")
     out.append("")
+    if ctx.uncertainty:
+        out += [f"{t['readings']}: {ctx.uncertainty}", ""]
     if concl["template"] == "2025":
         out.append(f"- {t['conformance_rate']}: {concl['conformance_rate'] * 100:.1f}%")
     else:
@@ -59,18 +63,18 @@ def render_markdown(ctx: Context) -> bytes:
              ", ".join(f"{n.get('item') or n.get('check')}@{n['object']}" for n in f["evidence"]),
              f["remediation_en"] if ctx.lang == "en" and f.get("remediation_en") else f["remediation"]]
             for f in triggered])
-    else:
+    for f in ctx.findings["unassessed"]:
+        pending = ", ".join(f"{n.get('item') or n.get('check')}@{n['object']}" for n in f["evidence"])
+        out.append(f"- {t['not_assessed']}: {P['major'] if f['major'] else P['high']} {ctx.finding_title(f)} — "
+                   f"{', '.join(f['objects'])} — {t['unassessed']} ({t['pending']}: {pending})")
+    if ctx.findings["unassessed"]:
+        out.append("")
+    elif not triggered:
         out += [t["none_found"], ""]
     for f in ctx.findings["compensated"]:
         measures = "; ".join(m["title_en"] if ctx.lang == "en" else m["title"] for m in f["compensated_by"])
         out.append(f"- {t['compensated']}: {ctx.finding_title(f)} — {', '.join(f['objects'])} — {measures}")
     if ctx.findings["compensated"]:
-        out.append("")
-    for f in ctx.findings["unassessed"]:
-        pending = ", ".join(f"{n.get('item') or n.get('check')}@{n['object']}" for n in f["evidence"])
-        out.append(f"- {V['manual']}: {ctx.finding_title(f)} — {', '.join(f['objects'])} — {t['unassessed']} "
-                   f"({t['pending']}: {pending})")
-    if ctx.findings["unassessed"]:
         out.append("")
     out += [f"## {t['by_class']}", ""]
     out += _table([t["class"]] + [V[v] for v in charts.ORDER],

@@ -140,6 +140,36 @@ def record_text(row: dict[str, Any], ctx: Context) -> str:
     return "".join(parts) if zh else " ".join(parts)
 
 
+def reason_text(row: dict[str, Any], ctx: Context) -> str:
+    """A result's reason as a sentence in the report language, built from its checks (their titles, not their
+    ids); the stored reason (rule syntax, English) when the result has no checks or an interview answer."""
+    checks = row.get("checks") or []
+    if not checks or row.get("answer"):
+        return row.get("reason", "")
+    zh = ctx.lang == "zh"
+    counted = [c for c in checks if c["status"] not in ("na", "manual")]
+    passed = sum(1 for c in counted if c["status"] == "pass")
+    groups = {status: [c for c in checks if c["status"] == status] for status in ("fail", "error", "manual")}
+    parts = [f"{len(counted)} 项检查中 {passed} 项通过" if zh else f"{passed} of {len(counted)} checks passed"]
+    names = {"fail": ("未通过", "failed"), "error": ("无法判定", "undetermined"), "manual": ("未执行", "not run")}
+    for status, found in groups.items():
+        if not found:
+            continue
+        shown = [ctx.check_title(c["check"]) + (f"（{c['reason']}）" if zh else f" ({c['reason']})")
+                 if status != "fail" and c.get("reason") else ctx.check_title(c["check"]) for c in found]
+        label = names[status][0 if zh else 1]
+        parts.append(f"{label}：{'、'.join(shown)}" if zh else f"{label}: {'; '.join(shown)}")
+    if row["verdict"] == "manual" and not groups["manual"] and not groups["fail"]:
+        reason = row.get("reason", "")
+        question = reason.rpartition("still needed: ")[2] if "still needed: " in reason else ""
+        if zh:
+            parts.append("自动检查只覆盖部分要求，仍需访谈或文档核查" + (f"：{question}" if question else ""))
+        else:
+            parts.append("the checks cover only part of the item; an interview or documents are still needed"
+                         + (f": {question}" if question else ""))
+    return ("；" if zh else "; ").join(parts) + ("。" if zh else ".")
+
+
 def with_evidence(row: dict[str, Any], ctx: Context) -> str:
     """The 结果记录 closed by its evidence ids (12-character sha256 prefixes), as the 测评记录 shows it."""
     ids = evidence_ids(row)

@@ -279,10 +279,14 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
     run = doc["run"]
     value = concl["conclusion_zh"] if ctx.lang == "zh" else concl["conclusion_en"]
     _append(ws, [_cell(ws, t["title"], "a-bold")])
+    if ctx.coverage_lines:
+        _append(ws, [_cell(ws, t["coverage"], "a-error"), _cell(ws, "\n".join(ctx.coverage_lines), "a-wrap")])
     for warning in run.get("warnings") or []:
         _append(ws, [_cell(ws, t["warnings"], "a-bold"), "", "", _cell(ws, warning, "a-wrap")])
     _append(ws, [t["run"], run.get("id", ""), t["started"], local_time(run.get("started"))])
     _append(ws, [t["conclusion"], _cell(ws, value, "a-bold"), t["template"], concl["template"]])
+    if ctx.uncertainty:
+        _append(ws, [t["readings"], _cell(ws, ctx.uncertainty, "a-wrap")])
     if concl["template"] == "2025":
         _append(ws, [t["conformance_rate"], _cell(ws, concl["conformance_rate"], "a-percent")])
     else:
@@ -291,8 +295,8 @@ def _summary_sheet(wb: Workbook, ctx: Context, name: str) -> None:
     _append(ws, [])
     _append(ws, [_cell(ws, f"{t['major_risks']} / {t['high_risks']}", "a-bold")])
     for f in doc["highrisk"]:
-        state = labels.PRIORITY[ctx.lang]["major" if f["major"] else "high"] if f["status"] == "triggered" \
-            else t[f["status"]]
+        state = {"triggered": labels.PRIORITY[ctx.lang]["major" if f["major"] else "high"],
+                 "unassessed": t["not_assessed"]}.get(f["status"], t["compensated"])
         _append(ws, ["", state, f["rule"], _cell(ws, ctx.finding_title(f), "a-wrap"), f["object"],
                      _cell(ws, "; ".join(f"{n.get('item') or n.get('check')}={n.get('verdict') or n.get('status')}"
                                          for n in f.get("triggered_by", []) + f.get("pending", [])), "a-wrap")])

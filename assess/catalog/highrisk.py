@@ -17,7 +17,9 @@ or {id, objects: [...]} to limit it to some objects.
 A rule whose condition holds is `triggered`, or `compensated` when one of its measures holds; each
 finding names the results that triggered it and the measure that cancelled it. An error never hides a
 case: a rule that does not hold, but would for some outcome of the item or check results that are in error
-(无法判定) on the object, is `unassessed` (待核查) there, with those results in `pending`.
+(无法判定) on the object, is `unassessed` (待核查, 未评估) there, with those results in `pending`: its evidence
+is missing, so the case is reported as not assessed, never as absent -- unless one of its measures holds
+whatever those results turn out to be (it would be cancelled anyway).
 """
 
 from __future__ import annotations
@@ -312,6 +314,21 @@ def _pending(rule: Leaf | Group, view: dict[str, Any], object_id: str) -> list[d
             {"check": key, "object": object_id, "status": "error"} for kind, key in unknown]
 
 
+def _certain(rule: Leaf | Group, view: dict[str, Any]) -> bool:
+    """Whether a condition holds for every outcome of the results in error it reads (too many: only if it
+    holds with every one of them a failure)."""
+    unknown = [(kind, key) for kind, key in _subjects(rule) if view[kind].get(key) == "error"]
+    if not unknown:
+        return _holds(rule, view)
+    combos = 1
+    for kind, _key in unknown:
+        combos *= len(_OUTCOMES[kind])
+    if combos > _MAX_OUTCOMES:
+        return _holds(rule, _resolved(view, unknown, ("fail",) * len(unknown)))
+    return all(_holds(rule, _resolved(view, unknown, outcome))
+               for outcome in itertools.product(*(_OUTCOMES[k] for k, _ in unknown)))
+
+
 def _resolved(view: dict[str, Any], unknown: list[tuple[str, str]], outcome: tuple[str, ...]) -> dict[str, Any]:
     out = {**view, "item": dict(view["item"]), "check": dict(view["check"])}
     for (kind, key), value in zip(unknown, outcome, strict=True):
@@ -346,6 +363,8 @@ def evaluate(rules: Iterable[HighRiskRule], document: Mapping[str, Any], level: 
             cancelled = [{"title": m.title, "title_en": m.title_en,
                           "results": _named_results(m.when, view, obj["id"])}
                          for m in rule.compensated_by if _holds(m.when, view)]
+            if pending and any(_certain(m.when, view) for m in rule.compensated_by):
+                continue  # not assessed, but a measure would cancel it whatever the results in error are
             finding = {
                 "rule": rule.id, "title": rule.title, "title_en": rule.title_en, "cases": rule.cases,
                 "major": rule.major, "high_risk": rule.high_risk, "object": obj["id"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -12,13 +13,18 @@ from pathlib import Path
 
 import click
 
-from assess import workflows
+from assess import reports, workflows
+from assess.catalog import load as catalog_mod
+from assess.catalog import profile as profile_mod
 from assess.cli.options import history_option
+from assess.cli.scan import scan_params
 from assess.cli.show import say, show_interrupted, show_outcome
 from assess.errors import InputError
 from assess.history import diff, lock, notify, record
 from assess.history import schedule as sched
 from assess.history import store as history
+from assess.inventory import load as inventory
+from assess.judge import judgement
 from assess.run import document as results
 from assess.run import scan as scan_mod
 
@@ -112,7 +118,8 @@ def diff_cmd(run_a: str | None, run_b: str | None, history_path: Path | None, in
 
     RUN_A is the older run, RUN_B the newer; each is a run id (or unique prefix) from the history or a
     run directory. With no RUN: the last two runs of the same inventory. With only RUN_A: RUN_A against
-    the latest run of its inventory. Exit status 1 when anything regressed.
+    the latest run of its inventory. Exit status 1 when anything regressed or coverage was lost (results or
+    major risks no longer assessed: 无法判定 now).
     """
     db = history.resolve(history_path)
     conn = history.connect(db, create=False) if db.exists() else None
@@ -148,8 +155,8 @@ def diff_cmd(run_a: str | None, run_b: str | None, history_path: Path | None, in
     if fmt == "json":
         click.echo(json.dumps(drift, ensure_ascii=False, indent=1))
     else:
-        show = ("regressed", "new_failures", "fixed", "still_failing", "changed") + (("unchanged",) if unchanged
-                                                                                     else ())
+        show = ("regressed", "no_longer_assessed", "new_failures", "fixed", "still_failing", "changed") + \
+            (("unchanged",) if unchanged else ())
         click.echo(diff.render_text(drift, since, show))
     if diff.has_regressions(drift):
         sys.exit(1)
@@ -178,6 +185,18 @@ def schedule_cmd() -> None:
               help="Inventory file (default: this machine).")
 @click.option("--profile", "profile_name", default="level3", show_default=True)
 @click.option("--controls", "controls_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--answers", "answers_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Interview answers (a filled questionnaire), read again at every run.")
+@click.option("--waivers", "waivers_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Approved exceptions (YAML), read again at every run.")
+@click.option("--template", type=click.Choice(["2025", "2021"]), default=None, help="Conclusion template.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option("--format", "report_formats", default="html,json", show_default=True, help="Reports of each run.")
+@click.option("--lang", type=click.Choice(reports.LANGS), default="zh", show_default=True, help="Report language.")
+@click.option("--fail-on", type=click.Choice(judgement.FAIL_ON), default=None,
+              help="Exit 1 on a finding at or above this level, as `assess scan --fail-on`.")
+@click.option("--trust-on-first-use", is_flag=True, help="As `assess scan --trust-on-first-use`.")
+@click.option("--active", is_flag=True, help="As `assess scan --active` (state-changing webapp tests).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Where runs are written (default: $ASSESS_HOME/runs or ~/.local/share/assess/runs).")
 @_history_option
@@ -201,11 +220,19 @@ def schedule_cmd() -> None:
 @click.option("--keep", type=click.IntRange(1), help="After each run, prune the history to the newest N runs.")
 @_config_option
 def schedule_add(name: str, cron_expr: str, inventory_path: Path | None, profile_name: str,
-                 controls_dir: Path | None, out_dir: Path | None, history_path: Path | None, backend: str,
+                 controls_dir: Path | None, answers_path: Path | None, waivers_path: Path | None,
+                 template: str | None, concurrency: int, report_formats: str, lang: str, fail_on: str | None,
+                 trust_on_first_use: bool, active: bool, out_dir: Path | None, history_path: Path | None, backend: str,
                  unit_dir: Path | None, crontab_file: Path | None, no_activate: bool, random_delay: str,
                  wait: float, notify_url: str | None, notify_format: str, notify_secret_env: str,
                  cert_days: int, keep: int | None, config_dir: Path | None) -> None:
-    """Install a periodic scan NAME (a systemd service + timer pair, or a crontab line)."""
+    """Install a periodic scan NAME (a systemd service + timer pair, or a crontab line).
+
+    It takes what `assess scan` takes, so a scheduled run judges exactly what a manual one does;
+    `assess schedule show NAME` prints the scan command it runs.
+    """
+    from assess.workflows import load_inputs
+
     sched.check_name(name)
     if notify_url and not notify_url.startswith(("http://", "https://")):
         raise InputError("--notify must be an http:// or https:// URL")
@@ -217,15 +244,30 @@ def schedule_add(name: str, cron_expr: str, inventory_path: Path | None, profile
     profile_ref = profile_name
     if "/" in profile_name or profile_name.endswith((".yaml", ".yml")):
         profile_ref = str(Path(profile_name).expanduser().absolute())
+    reports.parse_formats(report_formats)
+    absolute = {k: str(v.expanduser().resolve()) if v else None for k, v in
+                (("inventory", inventory_path), ("controls", controls_dir), ("answers", answers_path),
+                 ("waivers", waivers_path))}
+    if answers_path or waivers_path:  # their file:line problems now, not at 2 a.m.
+        cat = catalog_mod.load(controls_dir)
+        targets = inventory.load(inventory_path) if inventory_path else inventory.local_inventory()
+        load_inputs(cat, profile_mod.load(profile_ref, cat), targets, answers_path, waivers_path)
+    scan_options = [
+        *(["-i", absolute["inventory"]] if inventory_path else []), "--profile", profile_ref,
+        *(["--controls", absolute["controls"]] if controls_dir else []),
+        *(["--answers", absolute["answers"]] if answers_path else []),
+        *(["--waivers", absolute["waivers"]] if waivers_path else []),
+        *(["--template", template] if template else []), "--concurrency", str(concurrency),
+        "--format", report_formats, "--lang", lang, *(["--fail-on", fail_on] if fail_on else []),
+        *(["--trust-on-first-use"] if trust_on_first_use else []), *(["--active"] if active else [])]
     config = {
         "name": name, "cron": cron_expr, "backend": backend,
-        "inventory": str(inventory_path.expanduser().resolve()) if inventory_path else None,
-        "profile": profile_ref, "controls": str(controls_dir.resolve()) if controls_dir else None,
+        "inventory": absolute["inventory"], "profile": profile_ref, "controls": absolute["controls"],
         "out": str((out_dir or history.home() / "runs").expanduser().absolute()),
         "history": str(history.resolve(history_path)), "wait": wait, "random_delay": random_delay,
         "notify": {"url": notify_url, "format": notify_format, "secret_env": notify_secret_env}
         if notify_url else None,
-        "cert_days": cert_days, "keep": keep,
+        "cert_days": cert_days, "keep": keep, "scan": scan_options,
     }
     crontab = sched.Crontab(crontab_file.expanduser().absolute()) if crontab_file else None
     for line in sched.add(config, _conf(config_dir), unit_dir.expanduser().absolute() if unit_dir else None,
@@ -273,6 +315,22 @@ def schedule_list(fmt: str, config_dir: Path | None) -> None:
             click.echo(f"{'':<16} OnCalendar={' | '.join(r['on_calendar'])}")
 
 
+@schedule_cmd.command("show")
+@click.argument("name")
+@_config_option
+def schedule_show(name: str, config_dir: Path | None) -> None:
+    """Schedule NAME: when it runs, what the timer calls, and the exact scan command it runs."""
+    conf = _conf(config_dir)
+    cfg = sched.load(conf, name)
+    nxt = sched.next_runs(sched.parse_cron(cfg["cron"]), datetime.now(), 1)
+    click.echo(f"schedule {name}: {cfg['cron']} ({cfg['backend']})"
+               + (f", next run {nxt[0]:%Y-%m-%d %H:%M} local time" if nxt else ""))
+    click.echo(f"timer runs: {shlex.join(sched.command(name, conf))}")
+    click.echo(f"which scans: {shlex.join(sched.scan_command(cfg))}")
+    target = cfg.get("notify")
+    click.echo(f"alerts: {target['format']} {notify.redact(target['url'])}" if target else "alerts: none (no --notify)")
+
+
 @schedule_cmd.command("remove")
 @click.argument("name")
 @_config_option
@@ -288,7 +346,7 @@ def schedule_remove(name: str, config_dir: Path | None) -> None:
 def schedule_run(name: str, config_dir: Path | None) -> None:
     """Run schedule NAME now (what the timer calls): scan, record, diff against the previous run, notify.
 
-    Exit status: 0, 1 when something regressed, 3 on collection errors, 75 when another run held the
+    Exit status: 0, 1 when something regressed or coverage was lost, 3 on collection errors, 75 when another run held the
     history database for longer than the schedule's wait.
     """
     conf = _conf(config_dir)
@@ -303,15 +361,19 @@ def schedule_run(name: str, config_dir: Path | None) -> None:
         before = history.latest(conn, key)
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill`, systemd, timeout(1): as Ctrl-C
         try:
+            params = scan_params(sched.scan_argv(cfg)[1:])  # the schedule's scan options, parsed as `assess scan` does
             outcome = workflows.scan(workflows.ScanRequest(
-                inventory_path, cfg["profile"], Path(cfg["controls"]) if cfg.get("controls") else None, out,
-                history_path=db, trigger=f"schedule:{name}"), say=say)
+                params["inventory_path"], params["profile_name"], params["controls_dir"], out, params["concurrency"],
+                params["answers_path"], params["waivers_path"], db, trigger=f"schedule:{name}",
+                trust_on_first_use=params["trust_on_first_use"], active=params["active"],
+                template=params["template"]), say=say)
         except scan_mod.Interrupted as stop:
             show_interrupted(stop)
             code = 130
         else:
-            show_outcome(outcome, ["html"], "zh", quiet=True)
-            code = workflows.exit_status(outcome, None)
+            formats = [f for f in reports.parse_formats(params["report_formats"]) if f != "json"]
+            show_outcome(outcome, formats, params["lang"], quiet=True)
+            code = workflows.exit_status(outcome, params["fail_on"])
         run = history.latest(conn, key)
         if run is None or (before is not None and run["run_id"] == before["run_id"]):
             click.echo(f"assess: schedule {name}: the scan recorded no run (exit {code})", err=True)
@@ -319,7 +381,7 @@ def schedule_run(name: str, config_dir: Path | None) -> None:
         previous = history.previous(conn, run)
         drift = diff.compare(history.snapshot(conn, previous), history.snapshot(conn, run)) if previous else None
         if drift:
-            click.echo(diff.render_text(drift, show=("regressed", "new_failures", "fixed")))
+            click.echo(diff.render_text(drift, show=("regressed", "no_longer_assessed", "new_failures", "fixed")))
         run_dir = Path(run["run_dir"])
         doc = results.load_results(run_dir)
         event = notify.build_event(doc, drift, notify.certificates(run_dir, doc), int(cfg.get("cert_days") or 0),
@@ -341,7 +403,7 @@ def schedule_run(name: str, config_dir: Path | None) -> None:
     click.echo(f"assess: schedule {name}: run {run['run_id']} done at {stamp}")
     if code == 3:
         sys.exit(3)
-    if drift and diff.has_regressions(drift):
+    if drift and diff.has_regressions(drift) or code == 1:  # code 1: the schedule's --fail-on
         sys.exit(1)
-    if code not in (0, 1):
+    if code != 0:
         sys.exit(code)

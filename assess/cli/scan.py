@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,7 +15,7 @@ from assess import workflows
 from assess.cli.options import scan_history_options
 from assess.cli.progress import ProgressBar
 from assess.cli.show import say, show_interrupted, show_outcome
-from assess.judge import judgement
+from assess.judge import judgement, summary
 from assess.run import scan as scan_mod
 from assess.run.collect import ObjectEvidence
 
@@ -31,10 +32,13 @@ from assess.run.collect import ObjectEvidence
 @click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True,
               help="Objects collected at once.")
 @click.option("--fail-on", type=click.Choice(judgement.FAIL_ON), default=None,
-              help="Exit 1 on a finding at or above this level: major-risk (重大风险隐患), high-risk, fail, partial.")
+              help="Exit 1 on a finding at or above this level: major-risk (重大风险隐患), nonconform (predicted 不符合 "
+                   "/ 差 under the most conservative reading of the rate), high-risk, fail, partial.")
 @click.option("--format", "report_formats", default="html,json", show_default=True,
               help="Reports written into the run directory (html, xlsx, md, json, junit, oscal; json is results.json).")
 @click.option("--lang", type=click.Choice(reports.LANGS), default="zh", show_default=True, help="Report language.")
+@click.option("--template", type=click.Choice(["2025", "2021"]), default=None,
+              help="Conclusion template (default: the profile's, 2025 unless it says otherwise).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary table.")
 @click.option("--answers", "answers_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Interview answers: a filled questionnaire (.yaml or .xlsx, see `assess questionnaire init`).")
@@ -50,7 +54,8 @@ from assess.run.collect import ObjectEvidence
                    "login) with the inventory's dedicated test account; rate-limited, every request recorded.")
 @scan_history_options
 def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | None, out_dir: Path, concurrency: int,
-         fail_on: str | None, report_formats: str, lang: str, quiet: bool, answers_path: Path | None, waivers_path: Path | None,
+         fail_on: str | None, report_formats: str, lang: str, template: str | None, quiet: bool,
+         answers_path: Path | None, waivers_path: Path | None,
          history_path: Path | None, no_history: bool, wait: float, rescan_failed: str | None, trigger: str,
          trust_on_first_use: bool, resume_dir: Path | None, active: bool) -> None:
     """Assess the inventory (default: this machine) against every level-3 item."""
@@ -58,7 +63,7 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
     formats = [f for f in reports.parse_formats(report_formats) if f != "json"]
     prep = workflows.prepare_scan(workflows.ScanRequest(
         inventory_path, profile_name, controls_dir, out_dir, concurrency, answers_path, waivers_path, history_path,
-        no_history, wait, rescan_failed, trigger, trust_on_first_use, resume_dir, active))
+        no_history, wait, rescan_failed, trigger, trust_on_first_use, resume_dir, active, template))
     show = not quiet and sys.stderr.isatty() or os.environ.get("ASSESS_PROGRESS") == "1"
     bar = ProgressBar(prep.pending)
 
@@ -76,5 +81,19 @@ def scan(inventory_path: Path | None, profile_name: str, controls_dir: Path | No
         sys.exit(130)
     bar.close()
     show_outcome(outcome, formats, lang, quiet)
+    if not quiet:
+        req = prep.request  # inventory, profile and controls as resumed
+        scope = [*(["-i", str(req.inventory_path)] if req.inventory_path else []),
+                 *(["--profile", req.profile_name] if req.profile_name != "level3" else []),
+                 *(["--controls", str(req.controls_dir)] if req.controls_dir else [])]
+        for line in summary.next_step(outcome.document, scope, str(answers_path) if answers_path else None):
+            click.echo(line)
     if code := workflows.exit_status(outcome, fail_on):
         sys.exit(code)
+
+
+def scan_params(argv: list[str]) -> dict[str, Any]:
+    """The options `assess scan` would take from `argv`, parsed by its own parser; nothing runs
+    (`assess schedule run` runs what `assess schedule show` prints, through the workflow)."""
+    with scan.make_context("scan", list(argv)) as ctx:
+        return dict(ctx.params)

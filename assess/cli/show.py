@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import click
 
 import assess.reports as reports
@@ -26,7 +29,9 @@ def show_outcome(outcome: scan_mod.ScanOutcome, formats: list[str], lang: str, q
     for warning in outcome.document["run"].get("warnings", []):
         click.echo(f"assess: warning: {warning}", err=True)
     if not quiet:
-        click.echo(summary.render_text(outcome.document))
+        color = not os.environ.get("NO_COLOR")  # click drops the colours when stdout is not a terminal
+        width = min(summary.WIDTH, shutil.get_terminal_size((summary.WIDTH, 24)).columns)
+        click.echo(summary.render_text(outcome.document, width, color), color=None if color else False)
         q, w = outcome.document["questionnaire"], outcome.document["waivers"]
         click.echo(f"questionnaire: {q['answered']} of {q['total']} answered, {q['expired']} expired; "
                    f"waivers: {w['active']} active ({w['results_waived']} results), {w['expired']} expired")

@@ -3,12 +3,15 @@
 Classes, from the older run A to the newer run B (failing = 部分符合 or 不符合):
   regressed      pass → partial or fail, partial → fail (what was conforming and now is not: highest priority)
   new_failures   failing in B, and in A absent (a new object or item) or na / manual / error
-  fixed          failing in A, pass in B
+  fixed          failing in A, pass in B (judged on collected evidence)
+  no_longer_assessed  decided in A (any verdict but 无法判定), 无法判定 in B: coverage lost, not a fix; a
+                 regression like `regressed`
   still_failing  failing in both (fail → partial is still failing, marked `improved`)
   unchanged      the same verdict, not failing
   changed        any other change of verdict (pass → na, fail → error, manual → pass, …)
   added/removed  rows only in B / only in A that are not failures (objects or items added or removed)
-Major risks (重大风险隐患) are compared by (rule, object): new in B, or cleared.
+Major risks (重大风险隐患) are compared by (rule, object): new in B, cleared (B judged the results behind it on
+collected evidence), or no longer assessed (a result behind it is 无法判定 in B, or its object is not in B).
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from assess.model import VERDICT_ZH
 SCHEMA = "assess/diff@1"
 FAILING = ("fail", "partial")
 _RANK = {"pass": 2, "partial": 1, "fail": 0}
-CLASSES = ("regressed", "new_failures", "fixed", "still_failing", "changed", "added", "removed", "unchanged")
-TITLES = {"regressed": "REGRESSED (conforming before, not now)", "new_failures": "NEW FAILURES",
-          "fixed": "FIXED", "still_failing": "STILL FAILING", "changed": "OTHER CHANGES",
+CLASSES = ("regressed", "no_longer_assessed", "new_failures", "fixed", "still_failing", "changed", "added", "removed",
+           "unchanged")
+TITLES = {"regressed": "REGRESSED (conforming before, not now)",
+          "no_longer_assessed": "NO LONGER ASSESSED (decided before, 无法判定 now: coverage lost)",
+          "new_failures": "NEW FAILURES", "fixed": "FIXED (now passing on collected evidence)", "still_failing": "STILL FAILING", "changed": "OTHER CHANGES",
           "added": "ADDED", "removed": "REMOVED", "unchanged": "UNCHANGED"}
 
 
@@ -111,6 +116,8 @@ def _classify(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> tuple
     va, vb = a["verdict"], b["verdict"]
     if va == vb:
         return ("still_failing" if vb in FAILING else "unchanged"), False
+    if vb == "error":
+        return "no_longer_assessed", False
     if va in _RANK and vb in _RANK and _RANK[vb] < _RANK[va]:
         return "regressed", False
     if va in FAILING and vb == "pass":
@@ -135,6 +142,8 @@ def compare(a: Snapshot, b: Snapshot) -> dict[str, Any]:
     for entries in out.values():
         entries.sort(key=lambda e: (-(e["weight"] or 0), e["item"], e["object"]))
     risks_a, risks_b = _active(a.major_risks), _active(b.major_risks)
+    gone = sorted(set(risks_a) - set(risks_b))
+    unassessed = [k for k in gone if _unassessed(risks_a[k], b.rows)]
     notes = []
     if a.run.get("catalog_sha256") != b.run.get("catalog_sha256"):
         notes.append("the catalog changed between the runs: added or removed items may be catalogue changes, "
@@ -150,14 +159,38 @@ def compare(a: Snapshot, b: Snapshot) -> dict[str, Any]:
                              else None},
         "conclusion": {"a": a.run.get("conclusion_zh"), "b": b.run.get("conclusion_zh")},
         "major_risks": {"new": [dict(risks_b[k]) for k in sorted(set(risks_b) - set(risks_a))],
-                        "cleared": [dict(risks_a[k]) for k in sorted(set(risks_a) - set(risks_b))]},
+                        "cleared": [dict(risks_a[k]) for k in gone if k not in unassessed],
+                        "no_longer_assessed": [dict(risks_a[k]) for k in unassessed]},
         "notes": notes,
         **out,
     }
 
 
+def _unassessed(risk: Mapping[str, Any], rows: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether a major risk of run A is gone from B only because B could not assess it: a result behind it
+    (an item verdict or a check status) is in error in B or missing from B while the object has results in
+    error, or the object has no results in B. A risk recorded without its results (older runs) counts as
+    unassessed when anything on its object is in error."""
+    mine = [r for r in rows.values() if r["object"] == risk.get("object")]
+    if not mine:
+        return True
+    items = {r["item"]: r["verdict"] for r in mine}
+    checks = {c["check"]: c["status"] for r in mine for c in r.get("checks") or []}
+    any_error = "error" in items.values()
+    named = risk.get("triggered_by") or []
+    if not named:
+        return any_error
+    for n in named:
+        status = items.get(n["item"]) if n.get("item") else checks.get(n.get("check") or "")
+        if status == "error" or (status is None and any_error):
+            return True
+    return False
+
+
 def has_regressions(drift: Mapping[str, Any]) -> bool:
-    return bool(drift["regressed"])
+    """Something that conformed does not now, or coverage was lost (results or major risks no longer assessed)."""
+    return bool(drift["regressed"] or drift["no_longer_assessed"]
+                or (drift["major_risks"].get("no_longer_assessed")))
 
 
 def headline(drift: Mapping[str, Any]) -> str:
@@ -165,6 +198,8 @@ def headline(drift: Mapping[str, Any]) -> str:
     s = drift["summary"]
     parts = [f"{s['regressed']} regressed", f"{s['new_failures']} new failures", f"{s['fixed']} fixed",
              f"{s['still_failing']} still failing"]
+    if s.get("no_longer_assessed"):
+        parts.insert(1, f"{s['no_longer_assessed']} no longer assessed (coverage lost)")
     if drift["major_risks"]["new"]:
         parts.append(f"{len(drift['major_risks']['new'])} new major risks")
     return ", ".join(parts)
@@ -193,7 +228,8 @@ def _line(e: Mapping[str, Any], since: Mapping[str, str]) -> list[str]:
 
 
 def render_text(drift: Mapping[str, Any], since: Mapping[str, str] | None = None,
-                show: Iterable[str] = ("regressed", "new_failures", "fixed", "still_failing", "changed")) -> str:
+                show: Iterable[str] = ("regressed", "no_longer_assessed", "new_failures", "fixed", "still_failing",
+                                       "changed")) -> str:
     """A human-readable drift report; unchanged rows are counted, not listed."""
     since = since or {}
     a, b = drift["a"], drift["b"]
@@ -206,8 +242,10 @@ def render_text(drift: Mapping[str, Any], since: Mapping[str, str] | None = None
                      f"{drift['conclusion']['a'] or '—'} → {drift['conclusion']['b'] or '—'}")
     for note in drift["notes"]:
         lines.append(f"note: {note}")
-    for key, title in (("new", "NEW MAJOR RISKS (重大风险隐患)"), ("cleared", "MAJOR RISKS CLEARED")):
-        risks = drift["major_risks"][key]
+    for key, title in (("new", "NEW MAJOR RISKS (重大风险隐患)"),
+                       ("no_longer_assessed", "MAJOR RISKS NO LONGER ASSESSED (evidence missing, not cleared)"),
+                       ("cleared", "MAJOR RISKS CLEARED")):
+        risks = drift["major_risks"].get(key) or []
         if risks:
             lines += ["", f"{title}: {len(risks)}"]
             lines += [f"  {r.get('rule') or r.get('id')} {r.get('object', '')}  {r.get('title', '')}" for r in risks]

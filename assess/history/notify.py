@@ -1,5 +1,6 @@
-"""Notifications after a run: on a regression, a new major risk (重大风险隐患) or a TLS certificate close to
-expiry, post a message to a webhook. Formats:
+"""Notifications after a run: on lost coverage (an object not collected, results no longer assessed), a
+regression, a new 不符合, a new major risk (重大风险隐患) or a TLS certificate close to expiry, post a message to a
+webhook; the message states the coverage first. Formats:
 
   generic   the event as JSON (schema assess/alert@1), for any receiver
   dingtalk  钉钉 custom robot: {"msgtype": "markdown", "markdown": {"title", "text"}}; with a signing secret,
@@ -33,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from assess.judge import coverage
 from assess.model import VERDICT_ZH
 
 FORMATS = ("generic", "dingtalk", "wecom", "feishu")
@@ -107,19 +109,22 @@ def build_event(doc: Mapping[str, Any], drift: Mapping[str, Any] | None, certs: 
     """The alert for a run, or None when there is nothing to alert on."""
     expiring = [c for c in certs if c["days_left"] <= cert_days]
     regressed = list(drift["regressed"]) if drift else []
+    new_fail = [e for e in drift["new_failures"] if e["to"] == "fail"] if drift else []
+    lost = list(drift["no_longer_assessed"]) if drift else []
+    risks_lost = list(drift["major_risks"].get("no_longer_assessed") or []) if drift else []
+    cov = coverage.of(doc)
+    not_collected = [{"id": o["id"], "address": o["address"], "reason": o["reason"]}
+                     for o in cov["objects_not_collected"]]
     new_risks = list(drift["major_risks"]["new"]) if drift else \
         [r for r in (doc.get("conclusion") or {}).get("major_risks") or [] if r.get("status", "triggered") ==
          "triggered"]
-    if not (regressed or new_risks or expiring):
+    reasons = [name for name, present in (
+        ("coverage-lost", lost or risks_lost or (not drift and not_collected)), ("regression", regressed),
+        ("new-failure", new_fail), ("major-risk", new_risks), ("certificate-expiry", expiring)) if present]
+    if not reasons:
         return None
-    reasons = []
-    if regressed:
-        reasons.append("regression")
-    if new_risks:
-        reasons.append("major-risk")
-    if expiring:
-        reasons.append("certificate-expiry")
     concl = doc.get("conclusion") or {}
+    row_keys = ("item", "clause", "object", "control_point", "from", "to", "reason")
     return {
         "schema": SCHEMA, "reasons": reasons, "schedule": schedule,
         "run": doc["run"]["id"], "previous_run": drift["a"]["run_id"] if drift else None,
@@ -127,11 +132,19 @@ def build_event(doc: Mapping[str, Any], drift: Mapping[str, Any] | None, certs: 
         "finished": doc["run"].get("finished"), "host": doc["run"].get("operator_host"),
         "conclusion": concl.get("conclusion_zh"), "conformance_rate": concl.get("conformance_rate"),
         "summary": dict(drift["summary"]) if drift else None,
-        "regressed": [{k: e.get(k) for k in ("item", "clause", "object", "control_point", "from", "to", "reason")}
-                      for e in regressed],
+        "not_collected": not_collected,
+        "no_longer_assessed": [{k: e.get(k) for k in row_keys} for e in lost],
+        "major_risks_no_longer_assessed": [{k: r.get(k) for k in ("rule", "title", "object")} for r in risks_lost],
+        "regressed": [{k: e.get(k) for k in row_keys} for e in regressed],
+        "new_failures": [{k: e.get(k) for k in row_keys} for e in new_fail],
         "new_major_risks": [{k: r.get(k) for k in ("rule", "title", "object")} for r in new_risks],
         "expiring_certificates": expiring,
     }
+
+
+def _row(e: Mapping[str, Any]) -> str:
+    return (f"{e['item']} {e.get('clause') or ''} {e['object']}: {VERDICT_ZH.get(e['from'], e['from'])} → "
+            f"{VERDICT_ZH.get(e['to'], e['to'])} {e.get('control_point') or ''}")
 
 
 def _lines(event: Mapping[str, Any], markdown: bool) -> tuple[str, list[str]]:
@@ -139,12 +152,19 @@ def _lines(event: Mapping[str, Any], markdown: bool) -> tuple[str, list[str]]:
     title = f"assess 等保自评{who}告警"
     bullet = "- " if markdown else "· "
     lines = [f"运行 {event['run']}" + (f"（对比 {event['previous_run']}）" if event.get("previous_run") else "")]
+    gone = event.get("not_collected") or []
+    if gone:
+        lines.append(f"**未能采集 {len(gone)} 个测评对象，预测结论未评估它们：**" if markdown else
+                     f"未能采集 {len(gone)} 个测评对象，预测结论未评估它们：")
+        lines += [f"{bullet}{o['id']} {o.get('address') or ''}: {o['reason']}" for o in gone[:_LIST_MAX]]
     if event.get("conformance_rate") is not None:
         lines.append(f"预测结论 {event.get('conclusion') or '—'}，符合率 {event['conformance_rate'] * 100:.1f}%")
     sections = (
-        ("退化项（之前符合，现在不符合）", event["regressed"],
-         lambda e: f"{e['item']} {e.get('clause') or ''} {e['object']}: {VERDICT_ZH.get(e['from'], e['from'])} → "
-                   f"{VERDICT_ZH.get(e['to'], e['to'])} {e.get('control_point') or ''}"),
+        ("重大风险隐患不再能评估（证据缺失，并非已消除）", event.get("major_risks_no_longer_assessed") or [],
+         lambda r: f"{r.get('rule')} {r.get('object') or ''} {r.get('title') or ''}"),
+        ("不再能评估（之前已判定，现在无法判定）", event.get("no_longer_assessed") or [], _row),
+        ("退化项（之前符合，现在不符合）", event["regressed"], _row),
+        ("新增不符合", event.get("new_failures") or [], _row),
         ("新增重大风险隐患", event["new_major_risks"],
          lambda r: f"{r.get('rule')} {r.get('object') or ''} {r.get('title') or ''}"),
         ("证书即将过期", event["expiring_certificates"],

@@ -211,6 +211,24 @@ def _systemd_quote(arg: str) -> str:
     return escaped
 
 
+def scan_argv(config: dict[str, Any]) -> list[str]:
+    """The `assess scan` arguments a schedule runs with: its scan options (what a manual scan takes), then
+    where runs go, the history and the trigger. Schedules written before `scan` was kept name only the
+    inventory, profile and controls."""
+    options = config.get("scan")
+    if options is None:
+        options = [*(["-i", config["inventory"]] if config.get("inventory") else []),
+                   "--profile", config.get("profile") or "level3",
+                   *(["--controls", config["controls"]] if config.get("controls") else [])]
+    return ["scan", *options, "--out", config["out"], "--history", config["history"],
+            "--trigger", f"schedule:{config['name']}", "-q"]
+
+
+def scan_command(config: dict[str, Any]) -> list[str]:
+    """The exact command line of the scan a schedule runs (`assess schedule show`)."""
+    return [sys.executable, "-m", "assess", *scan_argv(config)]
+
+
 def command(name: str, conf_dir: Path) -> list[str]:
     """What the timer or cron runs: this interpreter, so the installed assess is the one that runs."""
     return [sys.executable, "-m", "assess", "schedule", "run", name, "--config-dir", str(conf_dir)]

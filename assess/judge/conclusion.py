@@ -12,6 +12,11 @@ verdict scores (configurable in the profile's `conclusion:` block, see assess/ca
   结论   = 符合     if 符合率 ≥ conform_rate (0.9) and no 重大风险隐患
            基本符合 if 符合率 ≥ conform_rate with 重大风险隐患, or 符合率 ≥ basic_rate (0.6)
            不符合   otherwise
+  Because the formula is not public, the rate is also computed under the two other readings evaluators use,
+  each with its verdict (`readings`): `result_mean` (every counted result scores, 部分符合 = partial_credit)
+  and `pass_ratio` (符合 results / counted results). On a real level-3 测评记录 (669 results: 369 符合, 91 部分
+  符合, 209 不符合) they give 73.1 %, 62.0 % and 55.2 %: 基本符合, 基本符合, 不符合. `conservative` names the
+  reading with the worst verdict; `uncertain` is true when the readings disagree.
 
 2021 template (legacy):
   控制点得分 = Σ(item score × weight) / Σ weight × 10            (verbatim from the template; 不适用 excluded)
@@ -21,12 +26,14 @@ verdict scores (configurable in the profile's `conclusion:` block, see assess/ca
                labelled indicative.
   结论       = 差 if any 高风险 is triggered (the veto) or 综合得分 < 70; else 优 ≥ 90, 良 ≥ 80, 中 ≥ 70.
                The template also requires "no 中风险" for 优; medium risks are not judged here.
+  Readings of the overall score: `class_mean` (M above) and `item_weighted` (Σ item score × weight / Σ weight
+  × 100 over all counted items), each with its grade.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 TEMPLATES = ("2025", "2021")
@@ -68,23 +75,73 @@ def _counts(rows: list[Mapping[str, Any]]) -> dict[str, int]:
     return {"items_fully_decided": len(decided), "items_pending": len(undecided)}
 
 
+READINGS_2025 = ("item_mean", "result_mean", "pass_ratio")
+READINGS_2021 = ("class_mean", "item_weighted")
+READING_ZH = {"item_mean": "测评项得分平均", "result_mean": "结果记录计分平均（部分符合计 0.5）",
+              "pass_ratio": "符合项/适用项", "class_mean": "安全类得分平均（2019/2020 版公式）",
+              "item_weighted": "测评项加权平均"}
+READING_EN = {"item_mean": "mean of item scores", "result_mean": "mean over results (部分符合 = 0.5)",
+              "pass_ratio": "符合 results / applicable results", "class_mean": "mean of class scores (2019/2020 M)",
+              "item_weighted": "weighted mean of item scores"}
+_SEVERITY = {"conform": 0, "basic": 1, "nonconform": 2, "excellent": 0, "good": 1, "fair": 2, "poor": 3}
+
+
+def _verdict_2025(rate: float, config: Mapping[str, Any], major: bool) -> str:
+    if rate >= config["conform_rate"] and not major:
+        return "conform"
+    if rate >= config["conform_rate"] or rate >= config["basic_rate"]:
+        return "basic"
+    return "nonconform"
+
+
+def _grade(score: float, veto: bool) -> str:
+    return "poor" if veto else next((k for k, floor in GRADE_FLOORS if score >= floor), "poor")
+
+
+def rates_2025(rows: Iterable[Mapping[str, Any]], config: Mapping[str, Any]) -> dict[str, float]:
+    """The 符合率 (0–1) under each reading of READINGS_2025."""
+    rows = list(rows)
+    scores = item_scores(rows, config)
+    counted: list[tuple[str, float]] = []
+    for r in rows:
+        score = verdict_score(r["verdict"], config)
+        if score is not None:
+            counted.append((r["verdict"], score))
+    return {
+        "item_mean": sum(scores.values()) / len(scores) if scores else 0.0,
+        "result_mean": sum(s for _, s in counted) / len(counted) if counted else 0.0,
+        "pass_ratio": sum(1 for v, _ in counted if v == "pass") / len(counted) if counted else 0.0,
+    }
+
+
+def _readings(values: Mapping[str, float], verdict: Callable[[float], str], zh: Mapping[str, str],
+              en: Mapping[str, str], scale: float) -> dict[str, Any]:
+    readings: list[dict[str, Any]] = []
+    for name, value in values.items():
+        key = verdict(value)
+        readings.append({"reading": name, "value": round(value * scale, 4 if scale == 1 else 2), "conclusion": key,
+                         "conclusion_zh": {**CONCLUSION_ZH, **GRADE_ZH}[key],
+                         "conclusion_en": {**CONCLUSION_EN, **GRADE_EN}[key], "label_zh": zh[name],
+                         "label_en": en[name]})
+    worst = max(readings, key=lambda r: _SEVERITY[r["conclusion"]])
+    return {"readings": readings, "conservative": worst["reading"],
+            "uncertain": len({r["conclusion"] for r in readings}) > 1}
+
+
 def conclude_2025(rows: list[Mapping[str, Any]], config: Mapping[str, Any], major_risks: list[dict[str, Any]],
                   total_items: int) -> dict[str, Any]:
-    """符合 / 基本符合 / 不符合 from the conformance rate and the 重大风险隐患 found."""
+    """符合 / 基本符合 / 不符合 from the conformance rate and the 重大风险隐患 found, under each reading."""
     scores = item_scores(rows, config)
-    rate = sum(scores.values()) / len(scores) if scores else 0.0
-    if rate >= config["conform_rate"] and not major_risks:
-        key = "conform"
-    elif rate >= config["conform_rate"] or rate >= config["basic_rate"]:
-        key = "basic"
-    else:
-        key = "nonconform"
+    rates = rates_2025(rows, config)
+    rate = rates["item_mean"]
+    key = _verdict_2025(rate, config, bool(major_risks))
     return {
         "template": "2025", "prediction": True, "label": LABEL,
         "conclusion": key, "conclusion_zh": CONCLUSION_ZH[key], "conclusion_en": CONCLUSION_EN[key],
         "conformance_rate": round(rate, 4),
         "items_counted": len(scores), "items_total": total_items, **_counts(rows),
         "major_risks": major_risks,
+        **_readings(rates, lambda v: _verdict_2025(v, config, bool(major_risks)), READING_ZH, READING_EN, 1),
         "formula": {k: config[k] for k in _FORMULA_KEYS},
     }
 
@@ -120,10 +177,9 @@ def conclude_2021(rows: list[Mapping[str, Any]], items: Mapping[str, Mapping[str
         if value is not None:
             class_scores[code] = round(value * 100, 2)
     overall = sum(class_scores.values()) / len(class_scores) if class_scores else 0.0
-    if high_risks:
-        key = "poor"
-    else:
-        key = next((k for k, floor in GRADE_FLOORS if overall >= floor), "poor")
+    key = _grade(overall, bool(high_risks))
+    weighted = _weighted(scores, weights)
+    scores_by_reading = {"class_mean": overall / 100, "item_weighted": weighted if weighted is not None else 0.0}
     return {
         "template": "2021", "prediction": True, "label": LABEL,
         "conclusion": key, "conclusion_zh": GRADE_ZH[key], "conclusion_en": GRADE_EN[key],
@@ -133,6 +189,7 @@ def conclude_2021(rows: list[Mapping[str, Any]], items: Mapping[str, Mapping[str
                        "(the 2021 overall formula is unverified; indicative only); 'excellent' also requires no "
                        "medium risk, which is not judged here."),
         "veto": bool(high_risks), "high_risks": high_risks,
+        **_readings(scores_by_reading, lambda v: _grade(v * 100, bool(high_risks)), READING_ZH, READING_EN, 100),
         "class_scores": class_scores, "control_point_scores": cp_scores,
         "items_counted": len(scores), "items_total": total_items, **_counts(rows),
         "formula": {k: config[k] for k in _FORMULA_KEYS if k in ("partial_credit", "manual", "error")},
@@ -161,4 +218,27 @@ def conclude(template: str, rows: list[Mapping[str, Any]], items: Mapping[str, M
 
 
 def _brief(h: Mapping[str, Any]) -> dict[str, Any]:
-    return {"rule": h["rule"], "title": h["title"], "object": h["object"], "cases": h.get("cases", {})}
+    return {"rule": h["rule"], "title": h["title"], "object": h["object"], "cases": h.get("cases", {}),
+            "triggered_by": [{k: n[k] for k in ("item", "check", "object") if k in n}
+                             for n in h.get("triggered_by") or []]}
+
+
+def uncertainty(concl: Mapping[str, Any], lang: str = "zh") -> str | None:
+    """When the readings of an unverified formula disagree: the other verdicts in one sentence, e.g.
+    "若测评机构按“符合项/适用项”计算（55.2%），则为 不符合"; None when they agree."""
+    if not concl.get("uncertain"):
+        return None
+    zh = lang == "zh"
+    unit = "%" if concl.get("template") != "2021" else ""
+    scale = 100 if unit else 1
+    parts = []
+    for r in concl.get("readings") or []:
+        if r["conclusion"] == concl["conclusion"]:
+            continue
+        value = f"{r['value'] * scale:.1f}{unit}"
+        parts.append(f"若测评机构按“{r['label_zh']}”计算（{value}），则为 {r['conclusion_zh']}" if zh else
+                     f"{r['conclusion_en']} if the evaluator uses the {r['label_en']} ({value})")
+    if not parts:
+        return None
+    return ("；".join(parts) + "（计算方法未公开）") if zh else ("or " + "; or ".join(parts) +
+                                                          " (the formula is not public)")

@@ -14,7 +14,7 @@ from assess.catalog import highrisk
 from assess.catalog.load import Catalog
 from assess.catalog.profile import CONCLUSION_DEFAULTS, Profile
 from assess.errors import InputError
-from assess.judge import conclusion, remediation
+from assess.judge import conclusion, coverage, remediation
 
 EXTENSION_ZH = {"general": "安全通用要求", "cloud": "云计算安全扩展要求", "mobile": "移动互联安全扩展要求",
                 "iot": "物联网安全扩展要求", "ics": "工业控制系统安全扩展要求"}
@@ -40,10 +40,11 @@ def check_meta(catalog: Catalog) -> dict[str, dict[str, Any]]:
 
 
 def judge(document: dict[str, Any], catalog: Catalog, profile: Profile) -> None:
-    """Add `checks`, `highrisk`, `conclusion` and `remediation` to a results document (in place)."""
+    """Add `checks`, `highrisk`, `coverage`, `conclusion` and `remediation` to a results document (in place)."""
     document["checks"] = check_meta(catalog)
     findings = highrisk.evaluate(catalog.highrisk, document, profile.level, profile.context)
     document["highrisk"] = findings
+    document["coverage"] = coverage.of(document)
     template = str(profile.conclusion.get("template", "2025"))
     document["conclusion"] = conclusion.conclude(template, document["results"], document["items"],
                                                  profile.conclusion, findings)
@@ -67,13 +68,21 @@ def rejudge(document: dict[str, Any], template: str) -> dict[str, Any]:
 
 
 #: `--fail-on` levels, strictest last: what makes a CI gate fail.
-FAIL_ON = ("major-risk", "high-risk", "fail", "partial")
+FAIL_ON = ("major-risk", "nonconform", "high-risk", "fail", "partial")
+
+
+def conservative_conclusion(concl: dict[str, Any]) -> str:
+    """The worst predicted conclusion over the readings of an unverified formula (the conclusion itself when
+    the document has no readings)."""
+    chosen = next((r for r in concl.get("readings") or [] if r["reading"] == concl.get("conservative")), None)
+    return chosen["conclusion"] if chosen else concl["conclusion"]
 
 
 def exceeds(document: dict[str, Any], level: str) -> bool:
     """Whether a results document has a finding at or above a `--fail-on` level.
 
-    major-risk: a triggered 重大风险隐患; high-risk: any triggered high-risk case (major ones included);
+    major-risk: a triggered 重大风险隐患; nonconform: that, or a predicted 不符合 (2025) / 差 (2021) under the
+    most conservative reading of the rate; high-risk: any triggered high-risk case (major ones included);
     fail: that, or any 不符合 result; partial: that, or any 部分符合 result.
     An approved, unexpired waiver takes its results out of the gate (as InSpec does), and a case that only
     waived results trigger: the exception was accepted. The predicted conclusion still counts them.
@@ -91,6 +100,8 @@ def exceeds(document: dict[str, Any], level: str) -> bool:
         return True
     if level == "major-risk":
         return False
+    if level == "nonconform":
+        return conservative_conclusion(document["conclusion"]) in ("nonconform", "poor")
     if triggered:
         return True
     verdicts = {"high-risk": (), "fail": ("fail",), "partial": ("fail", "partial")}[level]

@@ -28,7 +28,7 @@ def _risk_items(document: Mapping[str, Any]) -> dict[tuple[str, str], list[Mappi
     for f in document.get("highrisk") or []:
         if f["status"] != "triggered":
             continue
-        for named in f["triggered_by"]:
+        for named in f.get("triggered_by") or []:
             items = [named["item"]] if "item" in named else checks_to_items.get((named["check"], named["object"]), [])
             for item in items:
                 out.setdefault((item, named["object"]), []).append(f)

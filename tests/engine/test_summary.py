@@ -19,7 +19,7 @@ def test_2025_conclusion_line():
 def test_2021_conclusion_line_has_the_score_not_a_rate():
     doc = {"results": [ROW], "conclusion": {"template": "2021", "conclusion_zh": "差", "score": 42.5, "veto": True,
                                             **COMMON}}
-    text = summary.render_text(doc)
+    text = summary.render_text(doc, width=200)
     assert "(2021 template, self-assessment): 差  综合得分 42.5 (indicative); 高风险 veto" in text
     assert "符合率" not in text
 

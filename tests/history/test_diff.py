@@ -154,3 +154,26 @@ def test_cli_bad_input(tmp_path: Path) -> None:
     bad = runner.invoke(main, ["diff", str(truncated), "A", "--history", str(db)])
     assert bad.exit_code == 2 and "not valid JSON" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_no_longer_assessed_is_not_fixed_and_is_a_regression() -> None:
+    """Issue 16.1: fail → 无法判定 is coverage lost, not a fix; a major risk whose results are now in error is
+    'no longer assessed', not 'cleared'; either makes `assess diff` exit 1. A risk gone on collected evidence
+    is cleared."""
+    risk = {"rule": "HR-CES-weak-password", "object": "w", "title": "弱口令",
+            "triggered_by": [{"item": "L3-CES1-01", "object": "w"}]}
+    other = {"rule": "HR-CES-audit", "object": "w", "title": "审计", "triggered_by": [{"item": "L3-CES1-02",
+                                                                                      "object": "w"}]}
+    a = doc("A", [row("L3-CES1-01", "w", "fail"), row("L3-CES1-02", "w", "fail"), row("L3-CES1-03", "w", "pass")],
+            major=[risk, other])
+    b = doc("B", [row("L3-CES1-01", "w", "error"), row("L3-CES1-02", "w", "pass"), row("L3-CES1-03", "w", "error")])
+    drift = diff.compare(diff.snapshot_from_document(a), diff.snapshot_from_document(b))
+    assert [(e["item"], e["from"]) for e in drift["no_longer_assessed"]] == [("L3-CES1-01", "fail"),
+                                                                            ("L3-CES1-03", "pass")]
+    assert [e["item"] for e in drift["fixed"]] == ["L3-CES1-02"] and not drift["changed"]
+    assert [r["rule"] for r in drift["major_risks"]["no_longer_assessed"]] == ["HR-CES-weak-password"]
+    assert [r["rule"] for r in drift["major_risks"]["cleared"]] == ["HR-CES-audit"]
+    assert diff.has_regressions(drift)
+    text = diff.render_text(drift)
+    assert "MAJOR RISKS NO LONGER ASSESSED" in text and "NO LONGER ASSESSED" in text
+    assert "2 no longer assessed" in diff.headline(drift)

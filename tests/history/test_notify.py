@@ -127,3 +127,30 @@ def test_expiring_certificate_from_evidence(tmp_path: Path) -> None:
     assert event is not None and event["reasons"] == ["certificate-expiry"]
     assert [c["subject"] for c in event["expiring_certificates"]] == ["CN=app.example"]
     assert notify.build_event(d, None, certs, cert_days=5) is None
+
+
+def test_alerts_on_new_fail_on_pass_to_undetermined_and_on_coverage_lost() -> None:
+    """Issue 16.1: not only regressions and new major risks: a new 不符合 (from 待核查), a 符合 → 无法判定 and
+    an object that could not be collected each raise an alert, and the message says the coverage first."""
+    up = [{"id": "w", "type": "linux", "address": "w.example"},
+          {"id": "web", "type": "webapp", "address": "https://web.example/"}]
+    a = doc("A", [row("L3-CES1-01", "w", "manual"), row("L3-CES1-02", "web", "pass")], objects=up)
+    down = [up[0], {**up[1], "error": "connection refused"}]
+    b = doc("B", [row("L3-CES1-01", "w", "fail"), row("L3-CES1-02", "web", "error")], objects=down)
+    b["highrisk"] = []
+    drift = diff.compare(diff.snapshot_from_document(a), diff.snapshot_from_document(b))
+    event = notify.build_event(b, drift, [])
+    assert event is not None
+    assert event["reasons"] == ["coverage-lost", "new-failure"]
+    assert [(e["item"], e["to"]) for e in event["new_failures"]] == [("L3-CES1-01", "fail")]
+    assert [(e["object"], e["from"]) for e in event["no_longer_assessed"]] == [("web", "pass")]
+    assert event["not_collected"] == [{"id": "web", "address": "https://web.example/", "reason": "connection refused"}]
+    _, lines = notify._lines(event, markdown=False)
+    assert "未能采集" in lines[1] and "web" in lines[2]
+
+
+def test_first_run_with_an_object_not_collected_alerts() -> None:
+    objects = [{"id": "web", "type": "webapp", "error": "no answer"}]
+    b = doc("B", [row("L3-CES1-02", "web", "error")], objects=objects)
+    event = notify.build_event(b, None, [])
+    assert event is not None and event["reasons"] == ["coverage-lost"]

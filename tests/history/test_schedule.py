@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from datetime import datetime, timezone
@@ -217,6 +218,82 @@ def test_cron_line_runs_under_sh_and_flock_refuses_overlap(tmp_path: Path) -> No
     finally:
         holder.kill()
         holder.wait()
+
+
+ANSWERS = """\
+answers:
+  - item: L3-CES1-03
+    object: alpha
+    answer: fail
+    explanation: 未使用加密通道（访谈运维负责人）
+    respondent: 王工（运维负责人）
+    answered_at: {today}
+"""
+WAIVERS = """\
+waivers:
+  - id: W-01
+    item: L3-CES1-02
+    justification: 采集账户在改造中
+    approver: 张三（信息安全负责人）
+    expires: {until}
+"""
+
+
+def test_scheduled_run_judges_what_the_manual_scan_judges(tmp_path: Path) -> None:
+    """Issue 16.2: `schedule add` takes the scan's options (answers, waivers, template, …), `schedule show`
+    prints the exact scan command, and a scheduled run gives the verdicts and conclusion of the manual scan
+    with the same options (an interview answer applied, a waiver shown, the 2021 template)."""
+    today = datetime.now().date()
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(ANSWERS.format(today=today), encoding="utf-8")
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(WAIVERS.format(until=today.replace(year=today.year + 1)), encoding="utf-8")
+    options = ["-i", str(_inventory(tmp_path)), "--controls", str(CONTROLS), "--answers", str(answers),
+               "--waivers", str(waivers), "--template", "2021", "--format", "html,md,json"]
+    runner = CliRunner()
+    manual = runner.invoke(main, ["scan", *options, "--out", str(tmp_path / "manual"), "--no-history", "-q"])
+    assert manual.exit_code == 0, manual.output
+    conf = tmp_path / "conf"
+    added = runner.invoke(main, ["schedule", "add", "nightly", "--cron", "0 2 * * *", "--crontab", "--crontab-file",
+                                 str(tmp_path / "crontab"), "--config-dir", str(conf), "--out",
+                                 str(tmp_path / "runs"), *options])
+    assert added.exit_code == 0, added.output
+    shown = runner.invoke(main, ["schedule", "show", "nightly", "--config-dir", str(conf)])
+    assert shown.exit_code == 0, shown.output
+    line = next(x for x in shown.output.splitlines() if x.startswith("which scans: "))
+    command = shlex.split(line.removeprefix("which scans: "))
+    assert command[1:4] == ["-m", "assess", "scan"]
+    for opt in options:
+        assert opt in command
+    ran = runner.invoke(main, ["schedule", "run", "nightly", "--config-dir", str(conf)])
+    assert ran.exit_code == 0, ran.output
+    (manual_dir,) = (tmp_path / "manual").iterdir()
+    (scheduled_dir,) = (tmp_path / "runs").iterdir()
+    docs = [json.loads((d / "results.json").read_text(encoding="utf-8")) for d in (manual_dir, scheduled_dir)]
+    verdicts = [{(r["item"], r["object"]): (r["verdict"], bool(r.get("waived"))) for r in d["results"]}
+                for d in docs]
+    assert verdicts[0] == verdicts[1]
+    assert verdicts[1][("L3-CES1-03", "alpha")] == ("fail", False)  # the interview answer
+    assert verdicts[1][("L3-CES1-02", "alpha")][1] is True  # the waiver
+    assert docs[1]["conclusion"]["template"] == "2021"
+    assert docs[0]["conclusion"] == docs[1]["conclusion"]
+    assert (scheduled_dir / "report.md").is_file() and (scheduled_dir / "report.html").is_file()
+    # running the shown command by hand gives the same verdicts again
+    again = runner.invoke(main, [*command[3:], "--no-history", "--out", str(tmp_path / "again")])
+    assert again.exit_code == 0, again.output
+    (again_dir,) = (tmp_path / "again").iterdir()
+    doc = json.loads((again_dir / "results.json").read_text(encoding="utf-8"))
+    assert {(r["item"], r["object"]): (r["verdict"], bool(r.get("waived"))) for r in doc["results"]} == verdicts[0]
+
+
+def test_schedule_add_checks_answers_before_installing(tmp_path: Path) -> None:
+    bad = tmp_path / "answers.yaml"
+    bad.write_text("answers:\n  - item: L3-XXX-99\n    object: alpha\n    answer: pass\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["schedule", "add", "n", "--cron", "0 2 * * *", "--crontab", "--crontab-file",
+                                       str(tmp_path / "crontab"), "--config-dir", str(tmp_path / "conf"), "-i",
+                                       str(_inventory(tmp_path)), "--controls", str(CONTROLS), "--answers", str(bad)])
+    assert result.exit_code == 2 and "answers.yaml" in result.output, result.output
+    assert not (tmp_path / "conf").exists() and not (tmp_path / "crontab").exists()
 
 
 def test_schedule_files_are_never_written_through_planted_symlinks(tmp_path: Path) -> None:

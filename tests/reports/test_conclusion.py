@@ -109,3 +109,68 @@ def test_conclude_counts_only_triggered_findings():
     assert c21["conclusion"] == "poor" and [h["rule"] for h in c21["high_risks"]] == ["HR-CES-audit-missing"]
     with pytest.raises(ValueError):
         conclusion.conclude("2019", good, ITEMS, cfg(), findings)
+
+
+def _workbook_rows() -> list[dict]:
+    """The counts of a real evaluator's level-3 测评记录 (issue 16.8): 669 applicable results, 369 符合, 91 部分符合,
+    209 不符合. Its per-item layout is not public; this one has the same counts and the same mean of item scores
+    (73.1 %): 369 and 91 single-object items, 102 items failing on two objects, 5 failing on one."""
+    rows = [{"item": f"P{i}", "object": "o1", "verdict": "pass"} for i in range(369)]
+    rows += [{"item": f"Q{i}", "object": "o1", "verdict": "partial"} for i in range(91)]
+    rows += [{"item": f"F{i}", "object": o, "verdict": "fail"} for i in range(102) for o in ("o1", "o2")]
+    rows += [{"item": f"G{i}", "object": "o1", "verdict": "fail"} for i in range(5)]
+    return rows
+
+
+def test_2025_rate_under_each_reading_of_the_unpublished_formula():
+    rows = _workbook_rows()
+    assert len(rows) == 669
+    c = conclusion.conclude_2025(rows, CONCLUSION_DEFAULTS, [], 211)
+    got = {r["reading"]: (round(r["value"] * 100, 1), r["conclusion_zh"]) for r in c["readings"]}
+    assert got == {"item_mean": (73.1, "基本符合"), "result_mean": (62.0, "基本符合"), "pass_ratio": (55.2, "不符合")}
+    assert c["conclusion_zh"] == "基本符合" and c["uncertain"] is True and c["conservative"] == "pass_ratio"
+    everything_passes = conclusion.conclude_2025([{"item": "A", "object": "o", "verdict": "pass"}],
+                                                 CONCLUSION_DEFAULTS, [], 1)
+    assert everything_passes["uncertain"] is False
+
+
+def test_2021_overall_score_under_each_reading():
+    c = conclusion.conclude_2021(
+        [{"item": "A", "object": "o", "verdict": "pass"}, {"item": "B", "object": "o", "verdict": "fail"}],
+        {"A": {"weight": 1.0, "class_code": "CES", "cp_clause": "8.1.4.1", "control_point": "x", "class_name": "c"},
+         "B": {"weight": 0.4, "class_code": "SMC", "cp_clause": "8.1.5.1", "control_point": "y", "class_name": "d"}},
+        CONCLUSION_DEFAULTS, [], 2)
+    got = {r["reading"]: (r["value"], r["conclusion"]) for r in c["readings"]}
+    assert got == {"class_mean": (50.0, "poor"), "item_weighted": (71.43, "fair")}
+    assert c["uncertain"] and c["conservative"] == "class_mean"
+
+
+def test_disagreeing_readings_show_on_the_first_screen_and_gate_fail_on(tmp_path):
+    """Issue 16.8: when the readings disagree, the terminal summary, the HTML verdict card, Markdown and XLSX say
+    which verdict another reading gives, and `--fail-on nonconform` uses the most conservative one."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from assess import reports
+    from assess.judge import judgement, summary
+    from tests.reports.synthetic import make_run
+
+    run_dir, doc = make_run(tmp_path, 2)
+    doc["conclusion"] = conclusion.conclude_2025(_workbook_rows(), CONCLUSION_DEFAULTS, [], 211)
+    sentence = "若测评机构按“符合项/适用项”计算（55.2%），则为 不符合"
+    assert sentence in summary.render_text(doc)
+    paths = {p.name: p for p in reports.render(doc, run_dir, ["html", "md", "xlsx"])}
+    html = paths["report.html"].read_text()
+    card = html[html.index('class="verdict-card'):html.index('class="kpis"')]
+    assert sentence in card and "基本符合" in card
+    assert sentence in paths["report.md"].read_text()
+    wb = load_workbook(io.BytesIO(paths["record.xlsx"].read_bytes()), read_only=True)
+    assert any(sentence in str(c) for row in wb["结论与整改"].iter_rows(max_row=8, values_only=True) for c in row)
+    en = reports.render(doc, run_dir, ["html"], "en")[0].read_text()
+    assert "does not conform if the evaluator uses the 符合 results / applicable results (55.2%)" in en
+    assert judgement.exceeds(doc, "nonconform")
+    doc["conclusion"] = conclusion.conclude_2025([{"item": "A", "object": "o", "verdict": "pass"}],
+                                                 CONCLUSION_DEFAULTS, [], 1)
+    doc["highrisk"] = []  # (a triggered 重大风险隐患 gates every level)
+    assert not judgement.exceeds(doc, "nonconform") and conclusion.uncertainty(doc["conclusion"]) is None

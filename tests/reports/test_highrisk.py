@@ -235,3 +235,26 @@ def test_the_check_showing_the_case_triggers_it_on_a_partial_item(cat):
     assert f["triggered_by"] == [{"check": "linux.accounts.no_empty_password", "object": "h", "status": "fail"}]
     checks[0]["status"] = "pass"
     assert highrisk.evaluate(rules, doc, 3, {}) == []
+
+
+def test_a_case_whose_evidence_is_in_error_is_not_assessed_never_absent(cat):
+    """Issue 16.1: an error hides no high-risk case. Weak password in error (unreachable host) → unassessed
+    (未评估), naming the result in error in `pending`; a case that a passing result rules out, or that a measure would cancel anyway,
+    is not reported as not assessed."""
+    rules = _rules(cat, "HR-CES-weak-password")
+    objects = [{"id": "h1", "type": "linux"}]
+    [f] = highrisk.evaluate(rules, _doc(objects, [("L3-CES1-01", "h1", "error", []),
+                                                  ("L3-CES1-04", "h1", "error", [])]), 3, {})
+    assert f["status"] == "unassessed" and f["major"] and f["triggered_by"] == []
+    assert {"item": "L3-CES1-01", "object": "h1", "verdict": "error"} in f["pending"]
+    assert highrisk.evaluate(rules, _doc(objects, [("L3-CES1-01", "h1", "pass", []),
+                                                   ("L3-CES1-04", "h1", "error", [])]), 3, {}) == []
+    # the measure (L3-CES1-04 passes: a second factor) would cancel it even if L3-CES1-01 failed
+    assert highrisk.evaluate(rules, _doc(objects, [("L3-CES1-01", "h1", "error", []),
+                                                   ("L3-CES1-04", "h1", "pass", [])]), 3, {}) == []
+    # a check in error on an item that partly passed
+    https = _rules(cat, "HR-CES-cleartext-data")
+    rows = [("L3-CES1-27", "h1", "partial", [{"check": "linux.services.cleartext_transfer", "status": "error"}])]
+    [g] = highrisk.evaluate(https, _doc(objects, rows), 3, {})
+    assert g["status"] == "unassessed"
+    assert g["pending"] == [{"check": "linux.services.cleartext_transfer", "object": "h1", "status": "error"}]

@@ -71,3 +71,37 @@ def test_screenshot_of_the_first_screen(run, tmp_path):
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     print(f"screenshot: {shot}")
+
+
+MEASURE = """<script>window.addEventListener("load", function () { var d = document.documentElement, wide = [];
+document.querySelectorAll("main > section, main > section > *").forEach(function (e) {
+  if (e.getBoundingClientRect().right > window.innerWidth + 1) wide.push(e.id || e.className || e.tagName); });
+parent.postMessage({page: d.scrollWidth + "x" + window.innerWidth, wide: wide.join(",")}, "*"); });</script>"""
+FRAME = """<!DOCTYPE html><html><body style="margin:0"><iframe src="{src}" style="width:{w}px;height:900px;border:0">
+</iframe><script>window.addEventListener("message", function (e) {{ document.body.setAttribute("data-page", e.data.page);
+document.body.setAttribute("data-wide", e.data.wide); }});</script></body></html>"""
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_no_horizontal_page_scroll_and_a_screenshot(run, tmp_path, width):
+    """Issue 16.5: at 1440 and at 390 px (a phone) the page never scrolls sideways: wide tables scroll inside
+    their own box, charts shrink. Headless Chromium's window is at least 500 px wide, so the report is
+    measured and photographed in an iframe of the wanted width."""
+    run_dir, _doc = run
+    page = run_dir / f"measure-{width}.html"
+    page.write_text((run_dir / "report.html").read_text().replace("</body>", MEASURE + "</body>"))
+    frame = run_dir / f"frame-{width}.html"
+    frame.write_text(FRAME.format(src=page.name, w=width))
+    window = f"--window-size={max(width, 500)},900"
+    proc = browse(frame.as_uri(), tmp_path / "profile", "--dump-dom", "--virtual-time-budget=10000", window)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    body = re.search(r"<body([^>]*)>", proc.stdout).group(1)
+    scroll, inner = (int(x) for x in re.search(r'data-page="(\d+)x(\d+)"', body).groups())
+    wide = re.search(r'data-wide="([^"]*)"', body).group(1)
+    assert inner == width and scroll <= inner, (scroll, inner, wide)
+    assert wide == ""
+    shot = run_dir / f"report-{width}.png"
+    frame.write_text(FRAME.format(src="report.html", w=width))
+    proc = browse(frame.as_uri(), tmp_path / "profile2", f"--screenshot={shot}", window)
+    assert proc.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    print(f"screenshot: {shot}")

@@ -80,3 +80,37 @@ def test_triggered_by_a_check_maps_to_the_items_it_failed():
                         "triggered_by": [{"check": "b.one", "object": "h1", "status": "fail"}]}]
     plan = remediation.plan(doc)
     assert plan[0]["item"] == "B" and plan[0]["priority"] == "major"
+
+
+def test_terminal_worst_gaps_follow_the_remediation_ranking(tmp_path):
+    """Issue 16.4: one order of priority everywhere: the summary's worst gaps are the 整改清单's first entries,
+    in its order (重大风险隐患 first, then 高风险, then weight), with the same rank."""
+    import re
+
+    from assess.judge import summary
+    from tests.reports.synthetic import make_run
+
+    _run_dir, doc = make_run(tmp_path, 6)
+    plan = doc["remediation"]
+    assert {e["priority"] for e in plan[:10]} & {"major", "high"}  # the ranking differs from weight alone
+    text = summary.render_text(doc)
+    block = text[text.index("worst gaps"):].split("\n\n")[0].splitlines()[1:]
+    shown = [re.match(r"\s*(\d+)\.\s+\S+\s+(L3-\S+)", line).groups() for line in block if re.match(r"\s*\d+\.", line)]
+    assert shown == [(str(e["rank"]), e["item"]) for e in plan[:len(shown)]] and len(shown) == min(10, len(plan))
+
+
+def test_headline_risk_numbers_do_not_count_a_major_risk_twice(tmp_path):
+    """Issue 16.4: a 重大风险隐患 is also a 高风险 case; the first screen counts it once."""
+    import re
+
+    from assess import reports
+    from tests.reports.synthetic import make_run
+
+    run_dir, doc = make_run(tmp_path, 1)
+    base = {"title": "t", "title_en": "t", "cases": {"trial": "6.4.1.1"}, "object": "linux-000",
+            "status": "triggered", "triggered_by": [], "compensated_by": [], "remediation": "r", "references": []}
+    doc["highrisk"] = [{**base, "rule": "HR-CES-a", "major": True, "high_risk": True},
+                       {**base, "rule": "HR-CES-b", "major": False, "high_risk": True}]
+    html = reports.render(doc, run_dir, ["html"])[0].read_text()
+    kpis = re.findall(r'<div class="kpi risk"><span class="n">(\d+)</span><span>([^<]*)</span>', html)
+    assert [(n, label.split("（")[0]) for n, label in kpis] == [("1", "重大风险隐患"), ("1", "其他高风险")]

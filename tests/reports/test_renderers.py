@@ -87,18 +87,22 @@ def test_xlsx_record_layout(run):
     ws = wb["linux-000"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[2][0] == "IP / 版本 / 用途" and "10.0.0.0" in rows[2][3]
-    assert rows[6][:6] == ("序号", "安全类", "控制点", "测评项", "测评方法", "结果记录")
+    col = {h: i for i, h in enumerate(rows[6]) if h}
+    assert [h for h in rows[6] if h][:7] == ["序号", "扩展标准", "安全类", "控制点", "测评项", "测评方法", "结果记录"]
     mine = [r for r in doc["results"] if r["object"] == "linux-000"]
     assert len(rows) - 7 == len(mine)
     first = rows[7]
-    assert first[1] == "安全计算环境" and first[6] in ("符合", "部分符合", "不符合", "不适用", "待核查", "无法判定")
-    assert first[8] in (1.0, 0.7, 0.4) and first[9] == mine[0]["item"]
+    assert first[col["安全类"]] == "安全计算环境"
+    assert first[col["符合情况"]] in ("符合", "部分符合", "不符合", "不适用", "待核查", "无法判定")
+    assert first[col["权重"]] in (1.0, 0.7, 0.4) and first[col["编号"]] == mine[0]["item"]
     checked = next(r for r, m in zip(rows[7:], mine, strict=True) if m["checks"])
-    assert checked[5].startswith("经核查，") and "（证据编号：" in checked[5]
+    assert checked[col["结果记录"]].startswith("经核查，") and "（证据编号：" in checked[col["结果记录"]]
     summary = [r for r in wb["结论与整改"].iter_rows(values_only=True)]
-    assert summary[2][1] == doc["conclusion"]["conclusion_zh"]
+    assert next(r for r in summary if r[0] == "预测测评结论")[1] == doc["conclusion"]["conclusion_zh"]
+    if not doc["coverage"]["complete"]:  # what could not be assessed comes first, right under the title
+        assert summary[1][0] == "评估范围不完整" and "未评估" in summary[1][1]
     en = openpyxl.load_workbook(files["record.en.xlsx"], read_only=True)
-    assert list(en["linux-000"].iter_rows(values_only=True))[6][5] == "Record"
+    assert "Record" in list(en["linux-000"].iter_rows(values_only=True))[6]
 
 
 def test_xlsx_record_writes_text_as_text_never_as_formulas(run, tmp_path):
@@ -190,3 +194,29 @@ def test_record_of_every_check_status():
         en = record_text(row, Context(doc, None, "en"))
         assert zh.startswith("经核查，标题：") and en.startswith("Examined: title:")
     assert "未执行" in zh and "not run" in en
+
+
+def test_reasons_read_as_sentences_with_the_raw_text_one_click_away(tmp_path):
+    """Issue 16.3: "1/2 checks passed; failed: linux.x" becomes "2 项检查中 1 项通过；未通过：<check title>" in the
+    report language; the stored reason stays in a <details> next to it."""
+    import html as html_mod
+
+    from assess.reports.context import Context
+    from assess.reports.record import reason_text
+
+    run_dir, doc = make_run(tmp_path, 2)
+    row = next(r for r in doc["results"] if r["verdict"] == "partial" and not r.get("answer")
+               and any(c["status"] == "fail" for c in r["checks"]))
+    failed = next(c for c in row["checks"] if c["status"] == "fail")
+    zh, en = Context(doc, run_dir), Context(doc, run_dir, lang="en")
+    said = reason_text(row, zh)
+    counted = [c for c in row["checks"] if c["status"] not in ("na", "manual")]
+    passed = sum(1 for c in counted if c["status"] == "pass")
+    assert said.startswith(f"{len(counted)} 项检查中 {passed} 项通过；未通过：") and zh.check_title(failed["check"]) in said
+    assert "checks passed" not in said and failed["check"] not in said
+    assert reason_text(row, en).startswith(f"{passed} of {len(counted)} checks passed; failed: ")
+    assert en.check_title(failed["check"]) in reason_text(row, en)
+    page = html_mod.unescape(reports.render(doc, run_dir, ["html"])[0].read_text())
+    assert said in page
+    raw = page[page.index(said):]
+    assert raw.index("<details class=\"raw\">") < raw.index(row["reason"]) < raw.index("</details>")

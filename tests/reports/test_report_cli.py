@@ -62,12 +62,17 @@ def test_fail_on_levels(run_dir):
     assert assess("report", str(run_dir), "--fail-on", "major-risk").returncode == 1
     (run_dir / "results.json").write_text(json.dumps({**doc, "highrisk": []}), encoding="utf-8")
     assert assess("report", str(run_dir), "--fail-on", "major-risk").returncode == 0
-    clean = {**doc, "highrisk": [], "results": [{**r, "verdict": "pass"} for r in doc["results"]]}
+    clean = {**doc, "highrisk": [], "results": [{**r, "verdict": "pass"} for r in doc["results"]],
+             "conclusion": {"conclusion": "conform"}}
     assert not any(judgement.exceeds(clean, level) for level in judgement.FAIL_ON)
     one_partial = {**clean, "results": [{**clean["results"][0], "verdict": "partial"}] + clean["results"][1:]}
-    assert [judgement.exceeds(one_partial, lv) for lv in judgement.FAIL_ON] == [False, False, False, True]
+    assert [judgement.exceeds(one_partial, lv) for lv in judgement.FAIL_ON] == [False, False, False, False, True]
     high = {**clean, "highrisk": [{"status": "triggered", "major": False, "high_risk": True}]}
-    assert [judgement.exceeds(high, lv) for lv in judgement.FAIL_ON] == [False, True, True, True]
+    assert [judgement.exceeds(high, lv) for lv in judgement.FAIL_ON] == [False, False, True, True, True]
+    # nonconform: the most conservative reading's conclusion
+    readings = [{"reading": "item_mean", "conclusion": "basic"}, {"reading": "pass_ratio", "conclusion": "nonconform"}]
+    shaky = {**clean, "conclusion": {"conclusion": "basic", "readings": readings, "conservative": "pass_ratio"}}
+    assert [judgement.exceeds(shaky, lv) for lv in judgement.FAIL_ON] == [False, True, False, False, False]
     compensated = {**clean, "highrisk": [{"status": "compensated", "major": True, "high_risk": True}]}
     assert not judgement.exceeds(compensated, "major-risk")
 
