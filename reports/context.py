@@ -153,12 +153,6 @@ class Context:
     evidence_files: dict[str, dict[str, Any]] = field(default_factory=dict)
     records: dict[int, str] = field(default_factory=dict, repr=False)  # assess.reports.record.record_of
 
-    def reason(self, row: dict[str, Any]) -> str:
-        """A result's reason as a sentence in the report language (assess.reports.record.reason_text)."""
-        from assess.reports.record import reason_text
-
-        return reason_text(row, self)
-
     @property
     def t(self) -> dict[str, str]:
         return labels.text(self.lang)

@@ -17,7 +17,7 @@ import jinja2
 from assess import __version__
 from assess.reports import charts, labels
 from assess.reports.context import Context, local_time, show_value
-from assess.reports.record import evidence_ids
+from assess.reports.record import evidence_ids, reason_text
 
 _HERE = Path(__file__).resolve().parent
 
@@ -54,7 +54,7 @@ def render_html(ctx: Context) -> bytes:
     page = _environment().get_template("report.html.j2").render(
         doc=doc, run=doc["run"], concl=concl, t=ctx.t, lang=ctx.lang, V=ctx.verdict_label,
         S=labels.CHECK_STATUS[ctx.lang], D=labels.DISRUPTION[ctx.lang], P=labels.PRIORITY[ctx.lang], C=labels.CASES[ctx.lang],
-        ctx=ctx, totals=ctx.totals, findings=ctx.findings, local_time=local_time,
+        ctx=ctx, reason=lambda row: reason_text(row, ctx), totals=ctx.totals, findings=ctx.findings, local_time=local_time,
         chart_classes=charts.verdicts_by_class(by_class, ctx.verdict_label),
         chart_cps=charts.control_point_scores(ctx.scores_2021["control_point_scores"], _cp_names(ctx)),
         class_scores=ctx.scores_2021["class_scores"], details=_detail_rows(ctx),
