@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from assess.model import FactResult
 from assess.probes import redact, script
-from assess.probes.facts import Fact, FactUnavailable, Section
+from assess.probes.facts import Fact, FactUnavailable
 from assess.probes.transport import CollectionError, Transport
 
 DEFAULT_TIMEOUT = 300.0
@@ -56,7 +57,7 @@ def parse_sections(facts: list[Fact], collected: script.Collected, stopped_reaso
         if section is None:
             results[f.name] = FactResult(f.name, "error", reason=f"no output: {stopped_reason}")
             continue
-        section = Section(section.name, redact.text(section.text), section.rc)
+        section = dataclasses.replace(section, text=redact.text(section.text))  # keeps `problem`
         eid = script.evidence_id(section)
         text = section.text if len(section.text) <= MAX_RAW else section.text[:MAX_RAW] + "\n[truncated]"
         raw[f.name] = {"id": eid, "rc": section.rc, "command": f.command, "output": text}
